@@ -1,0 +1,34 @@
+# dltflow's own tasks. `make test` works on a fresh machine: it creates .venv,
+# installs the project with its dev extra, and runs the whole suite.
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: install test run lint typecheck bench clean
+
+$(STAMP): pyproject.toml setup.py
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+install: $(STAMP)
+
+test: $(STAMP)
+	$(BIN)/python -m pytest -q
+
+run: $(STAMP)
+	$(BIN)/dltflow run samples/pipelines/simple.py --conf conf/simple.yml
+
+lint: $(STAMP)
+	$(BIN)/ruff check dltflow tests samples benchmarks
+
+typecheck: $(STAMP)
+	$(BIN)/mypy dltflow
+
+bench: $(STAMP)
+	$(BIN)/python benchmarks/local_engine.py
+
+clean:
+	rm -rf $(VENV) .dltflow build *.egg-info

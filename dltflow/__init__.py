@@ -1,0 +1,3 @@
+"""dltflow: Delta Live Tables pipelines as ordinary, testable Python classes."""
+
+__version__ = "0.2.0"

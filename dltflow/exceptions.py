@@ -1,0 +1,120 @@
+"""Every error dltflow raises on purpose derives from :class:`DLTException`.
+
+Definition errors (a bad config, a broken graph) are raised before any data moves;
+run-time errors (a failed expectation, a failing user method) carry the dataset they
+belong to. Each subclass keeps its domain arguments as attributes and builds its own
+message, so callers can branch on attributes instead of parsing text.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+
+class DLTException(Exception):
+    """Base class of dltflow's errors (the original dltflow name, kept for compatibility)."""
+
+
+DltflowError = DLTException
+
+
+class ConfigError(DLTException):
+    """A config, project or deployment file is invalid.
+
+    Args:
+        problems: one line per problem, each naming the entry and field.
+        source: the file (or ``"<dict>"``) the config came from.
+        hint: what to do about it.
+    """
+
+    def __init__(self, problems: str | Sequence[str], *, source: str | None = None,
+                 hint: str | None = None) -> None:
+        self.problems = [problems] if isinstance(problems, str) else list(problems)
+        self.source = source
+        self.hint = hint
+        where = f" in {source}" if source else ""
+        lines = [f"Invalid configuration{where}:"] + [f"  - {p}" for p in self.problems]
+        if hint:
+            lines.append(f"Hint: {hint}")
+        super().__init__("\n".join(lines))
+
+
+class GraphError(DLTException):
+    """The pipeline graph cannot run: an unknown reference, a cycle, a duplicate name.
+
+    Args:
+        problem: what is wrong.
+        names: the datasets involved.
+        hint: how to fix it.
+    """
+
+    def __init__(self, problem: str, *, names: Sequence[str] = (), hint: str | None = None,
+                 location: str | None = None) -> None:
+        self.problem = problem
+        self.names = list(names)
+        self.hint = hint
+        self.location = location
+        message = problem + (f" (declared at {location})" if location else "")
+        if hint:
+            message += f"\nHint: {hint}"
+        super().__init__(message)
+
+
+class NoActiveRegistryError(DLTException):
+    """A graph element was declared outside a pipeline definition."""
+
+    def __init__(self, what: str) -> None:
+        self.what = what
+        super().__init__(
+            f"{what} was called outside a pipeline definition. Run it through "
+            "`dltflow run`, `dltflow.local.run(...)`, or inside a Databricks pipeline update."
+        )
+
+
+class ExpectationFailed(DLTException):
+    """An expectation with action ``fail`` was violated.
+
+    Args:
+        dataset: the dataset being computed.
+        expectation: the expectation's name.
+        constraint: its SQL constraint.
+        failed_records: how many rows violated it.
+        record: one violating row, as a dict.
+    """
+
+    def __init__(self, dataset: str, expectation: str, *, constraint: str = "",
+                 failed_records: int | None = None, record: dict[str, Any] | None = None) -> None:
+        self.dataset = dataset
+        self.expectation = expectation
+        self.constraint = constraint
+        self.failed_records = failed_records
+        self.record = record
+        count = f" by {failed_records} record(s)" if failed_records is not None else ""
+        message = (f"Expectation '{expectation}' on dataset '{dataset}' was violated{count}: "
+                   f"{constraint}")
+        if record is not None:
+            message += f"\nFailing record: {record}"
+        message += ("\nHint: fix the input data, or use action 'drop'/'allow' to keep the "
+                    "update running.")
+        super().__init__(message)
+
+
+class DatasetFailed(DLTException):
+    """A user's query function raised while computing a dataset.
+
+    Args:
+        dataset: the dataset being computed.
+        function: the qualified name of the user's function.
+    """
+
+    def __init__(self, dataset: str, function: str, cause: BaseException) -> None:
+        self.dataset = dataset
+        self.function = function
+        super().__init__(
+            f"Dataset '{dataset}' failed in {function}: {type(cause).__name__}: {cause}"
+        )
+
+
+class DeployError(DLTException):
+    """Deploying to a Databricks workspace failed; the message says what and how to fix it."""

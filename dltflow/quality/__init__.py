@@ -1,0 +1,25 @@
+"""Public authoring API: ``from dltflow.quality import DLTMetaMixin``."""
+
+from dltflow.exceptions import (
+    ConfigError,
+    DatasetFailed,
+    DLTException,
+    ExpectationFailed,
+    GraphError,
+)
+from dltflow.quality.config import (
+    AppendConfig,
+    ApplyChangesConfig,
+    DLTConfig,
+    DLTConfigs,
+    Expectation,
+    WriteOpts,
+    load_dlt_config,
+)
+from dltflow.quality.dlt_meta import DatasetMethod, DLTMeta, DLTMetaMixin
+
+__all__ = [
+    "AppendConfig", "ApplyChangesConfig", "ConfigError", "DLTConfig", "DLTConfigs",
+    "DLTException", "DLTMeta", "DLTMetaMixin", "DatasetFailed", "DatasetMethod",
+    "Expectation", "ExpectationFailed", "GraphError", "WriteOpts", "load_dlt_config",
+]
