@@ -8,11 +8,13 @@ lack an option still accept the call.
 
 from __future__ import annotations
 
+import inspect
 import warnings
 from collections.abc import Callable, Mapping
 from types import ModuleType
 from typing import TYPE_CHECKING, Any
 
+from dltflow.exceptions import DLTException
 from dltflow.graph.elements import (
     AppendFlow,
     ApplyChangesFlow,
@@ -39,6 +41,30 @@ def _given(**options: Any) -> dict[str, Any]:
             for k, v in options.items() if v not in (None, (), {}, False)}
 
 
+def _call(module: ModuleType, function: str, options: dict[str, Any]) -> Any:
+    """Call ``module.function`` with the options its signature accepts.
+
+    Runtimes differ (the open-source ``pyspark.pipelines`` lacks ``once``, ``where``,
+    ``path``...); an option the runtime does not know is dropped with a warning naming
+    it, rather than failing the whole pipeline definition.
+    """
+    target = getattr(module, function, None)
+    if target is None:
+        raise DLTException(f"{module.__name__}.{function} does not exist in this runtime; "
+                           "the pipeline uses a feature it does not offer.")
+    try:
+        params = inspect.signature(target).parameters
+    except (TypeError, ValueError):
+        return target(**options)
+    if any(p.kind is p.VAR_KEYWORD for p in params.values()):
+        return target(**options)
+    dropped = sorted(set(options) - set(params))
+    if dropped:
+        warnings.warn(f"{module.__name__}.{function} does not accept {dropped}; "
+                      "those options are ignored on this runtime.", stacklevel=4)
+    return target(**{k: v for k, v in options.items() if k in params})
+
+
 def _by_action(specs: tuple[ExpectationSpec, ...]) -> dict[str, dict[str, str]]:
     groups: dict[str, dict[str, str]] = {}
     for spec in specs:
@@ -55,15 +81,17 @@ def _table_options(table: Table) -> dict[str, Any]:
                   format=table.format)
 
 
-def _cdc_options(flow: ApplyChangesFlow) -> dict[str, Any]:
-    return {"target": flow.target, "source": flow.source, "keys": list(flow.keys),
+def _cdc_options(flow: ApplyChangesFlow, name_option: str) -> dict[str, Any]:
+    named = {name_option: flow.name} if flow.name != flow.target else {}
+    return {"target": flow.target, "source": flow.source, "keys": list(flow.keys), **named,
             "sequence_by": flow.sequence_by,
             **_given(where=flow.where, ignore_null_updates=flow.ignore_null_updates,
                      apply_as_deletes=flow.apply_as_deletes,
                      apply_as_truncates=flow.apply_as_truncates, column_list=flow.column_list,
                      except_column_list=flow.except_column_list,
                      track_history_column_list=flow.track_history_column_list,
-                     track_history_except_column_list=flow.track_history_except_column_list),
+                     track_history_except_column_list=flow.track_history_except_column_list,
+                     once=flow.once),
             "stored_as_scd_type": flow.stored_as_scd_type}
 
 
@@ -94,25 +122,25 @@ class DltModuleRegistry(GraphRegistry):
         if isinstance(dataset, View):
             assert dataset.query is not None
             query = self._with_expectations(dataset.query, dataset.expectations)
-            self.dlt.view(**_given(name=dataset.name, comment=dataset.comment))(query)
+            _call(self.dlt, "view", _given(name=dataset.name, comment=dataset.comment))(query)
             return
         assert isinstance(dataset, Table)
         if dataset.query is None:
             rules = {_EXPECT_ALL[a]: r for a, r in _by_action(dataset.expectations).items()}
-            self.dlt.create_streaming_table(**_table_options(dataset), **rules)
+            _call(self.dlt, "create_streaming_table", {**_table_options(dataset), **rules})
             return
         query = self._with_expectations(dataset.query, dataset.expectations)
-        self.dlt.table(**_table_options(dataset))(query)
+        _call(self.dlt, "table", _table_options(dataset))(query)
 
     def register_flow(self, flow: Flow) -> None:
         if isinstance(flow, AppendFlow):
-            self.dlt.append_flow(target=flow.target, **_given(
+            _call(self.dlt, "append_flow", {"target": flow.target, **_given(
                 name=flow.name, comment=flow.comment, spark_conf=flow.spark_conf,
-                once=flow.once))(flow.query)
+                once=flow.once)})(flow.query)
         elif isinstance(flow, ApplyChangesFlow):
-            self.dlt.apply_changes(**_cdc_options(flow))
+            _call(self.dlt, "apply_changes", _cdc_options(flow, "flow_name"))
         else:
-            self.dlt.apply_changes_from_snapshot(**_snapshot_options(flow))
+            _call(self.dlt, "apply_changes_from_snapshot", _snapshot_options(flow))
 
     def read(self, name: str, *, streaming: bool = False) -> DataFrame:
         result: DataFrame = (self.dlt.read_stream if streaming else self.dlt.read)(name)
@@ -149,28 +177,26 @@ class PipelinesModuleRegistry(GraphRegistry):
 
     def register_dataset(self, dataset: Dataset) -> None:
         if isinstance(dataset, View):
-            self.dp.temporary_view(**_given(name=dataset.name, comment=dataset.comment))(
+            _call(self.dp, "temporary_view", _given(name=dataset.name, comment=dataset.comment))(
                 self._query(dataset))
             return
         assert isinstance(dataset, Table)
         options = _table_options(dataset)
-        for unsupported in ("temporary", "row_filter", "path"):
-            options.pop(unsupported, None)
         if dataset.query is None:
-            self.dp.create_streaming_table(**options)
+            _call(self.dp, "create_streaming_table", options)
         elif dataset.kind == "streaming_table":
-            self.dp.table(**options)(self._query(dataset))
+            _call(self.dp, "table", options)(self._query(dataset))
         else:
-            self.dp.materialized_view(**options)(self._query(dataset))
+            _call(self.dp, "materialized_view", options)(self._query(dataset))
 
     def register_flow(self, flow: Flow) -> None:
         if isinstance(flow, AppendFlow):
-            self.dp.append_flow(target=flow.target, **_given(
-                name=flow.name, spark_conf=flow.spark_conf, once=flow.once))(flow.query)
+            _call(self.dp, "append_flow", {"target": flow.target, **_given(
+                name=flow.name, spark_conf=flow.spark_conf, once=flow.once)})(flow.query)
         elif isinstance(flow, ApplyChangesFlow):
-            self.dp.create_auto_cdc_flow(**_cdc_options(flow))
+            _call(self.dp, "create_auto_cdc_flow", _cdc_options(flow, "name"))
         else:
-            self.dp.create_auto_cdc_from_snapshot_flow(**_snapshot_options(flow))
+            _call(self.dp, "create_auto_cdc_from_snapshot_flow", _snapshot_options(flow))
 
     def read(self, name: str, *, streaming: bool = False) -> DataFrame:
         from pyspark.sql import SparkSession  # lazy: only inside a running pipeline

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -19,11 +20,17 @@ class DatasetRead:
 
 @dataclass
 class InMemoryRegistry(GraphRegistry):
-    """Keeps declared datasets, flows and reads in lists, in declaration order."""
+    """Keeps declared datasets, flows and reads in lists, in declaration order.
+
+    Args:
+        reader: answers reads, e.g. with a test DataFrame; without it a read returns
+            a :class:`DatasetRead` record.
+    """
 
     datasets: list[Dataset] = field(default_factory=list)
     flows: list[Flow] = field(default_factory=list)
     reads: list[DatasetRead] = field(default_factory=list)
+    reader: Callable[[str, bool], Any] | None = None
 
     def register_dataset(self, dataset: Dataset) -> None:
         self.datasets.append(dataset)
@@ -34,7 +41,7 @@ class InMemoryRegistry(GraphRegistry):
     def read(self, name: str, *, streaming: bool = False) -> Any:
         record = DatasetRead(name, streaming)
         self.reads.append(record)
-        return record
+        return self.reader(name, streaming) if self.reader else record
 
     def dataset(self, name: str) -> Dataset:
         """The dataset declared under ``name``."""
