@@ -1,11 +1,164 @@
-"""``dltflow deploy-py-dlt``: deploy pipelines (implemented in dltflow.deploy)."""
+"""``dltflow deploy-py-dlt``: upload code and config, create or update the pipelines.
+
+The command parses options, builds a ``WorkspaceClient`` (auth is databricks-sdk's own:
+``--profile``, the target's ``profile``/``host``, or ``DATABRICKS_HOST`` /
+``DATABRICKS_TOKEN`` and friends; a profile is never required), calls
+:func:`dltflow.deploy.deploy` and renders its events.
+"""
 
 from __future__ import annotations
 
+import json
+import os
+from pathlib import Path
+from typing import Any
+
 import click
+
+from dltflow.cli import error_handler, options
+from dltflow.exceptions import ConfigError, DeployError
+
+__all__ = ["deploy_py_dlt"]
 
 
 @click.command("deploy-py-dlt")
-def deploy_py_dlt() -> None:
-    """Deploy DLT pipelines to a Databricks workspace."""
-    raise click.ClickException("not implemented yet")
+@options.deployment_file
+@options.environment
+@options.workflow
+@click.option("--as-individual", is_flag=True,
+              help="Prefix pipeline names with [<env>_<user>] so personal work never "
+                   "overwrites the shared pipeline.")
+@options.dry_run
+@click.option("--run", "run_now", is_flag=True, help="Start an update after deploying.")
+@click.option("--wait", is_flag=True,
+              help="With --run: follow the update until it ends; exit 1 if it fails.")
+@click.option("--full-refresh", is_flag=True, help="With --run: reset all tables first.")
+@click.option("--profile", metavar="NAME",
+              help="Databricks config profile (overrides the target's).")
+@click.option("--poll-seconds", type=float, default=5.0, hidden=True)
+@options.output
+@error_handler
+def deploy_py_dlt(deployment_file: str | None, environment: str | None,
+                  workflows: tuple[str, ...], as_individual: bool, dry_run: bool,
+                  run_now: bool, wait: bool, full_refresh: bool, profile: str | None,
+                  poll_seconds: float, output: str) -> None:
+    """Deploy the pipelines of a deployment file's environment to Databricks.
+
+    \b
+    Example:
+      dltflow deploy-py-dlt --deployment-file workflows/simple.yml --environment dev
+    """
+    from dltflow.deploy import (
+        Workspace,
+        deploy,
+        load_deployment,
+        load_project,
+        run_update,
+        target_from_project,
+        wait_for_update,
+    )
+    from dltflow.deploy.project import find_project_root
+
+    if not deployment_file or not environment:
+        raise ConfigError("--deployment-file and --environment are required",
+                          source="command line", hint="e.g. --deployment-file "
+                          "workflows/simple.yml --environment dev")
+    if wait and not run_now:
+        raise ConfigError("--wait needs --run", source="command line")
+    path = Path(deployment_file)
+    if not path.is_file():
+        raise ConfigError(f"deployment file {deployment_file!r} does not exist",
+                          source="command line", hint="paths are relative to the current "
+                          "directory.")
+    root = find_project_root(path.resolve().parent) or find_project_root()
+    if root is None:
+        raise ConfigError("no dltflow.yml in this folder or above", source="command line",
+                          hint="run `dltflow init` first, or run from the project folder.")
+    project = load_project(root)
+    target = target_from_project(project, environment)
+    spec = load_deployment(path, environment, project_root=root)
+    workspace_cfg = project.target(environment).workspace
+    client = _client(profile, workspace_cfg.profile, workspace_cfg.host)
+    echo = _Echo(output, dry_run)
+    result = deploy(spec, target, Workspace(client), workflows=workflows or None,
+                    as_individual=as_individual, dry_run=dry_run, on_event=echo.event)
+    summary: dict[str, Any] = {
+        "dry_run": dry_run, "artifacts": result.artifact_root, "uploaded": len(result.uploaded),
+        "pipelines": [{"name": p.name, "pipeline_id": p.pipeline_id, "url": p.url,
+                       "action": p.action, "notebook": p.notebook_path}
+                      for p in result.pipelines]}
+    try:
+        if run_now and not dry_run:
+            ws = Workspace(client)
+            for pipeline in result.pipelines:
+                assert pipeline.pipeline_id is not None
+                update_id = run_update(ws, pipeline.pipeline_id, full_refresh=full_refresh,
+                                       on_event=echo.event)
+                summary.setdefault("updates", []).append(
+                    {"pipeline_id": pipeline.pipeline_id, "update_id": update_id})
+                if wait:
+                    state = wait_for_update(ws, pipeline.pipeline_id, update_id,
+                                            on_event=echo.event, poll_seconds=poll_seconds)
+                    summary["updates"][-1]["state"] = state
+    finally:
+        echo.summary(summary)
+
+
+def _client(option_profile: str | None, target_profile: str | None,
+            target_host: str | None) -> Any:
+    """A WorkspaceClient; the target's profile yields to DATABRICKS_HOST (CI)."""
+    from databricks.sdk import WorkspaceClient  # lazy: `dltflow --help` stays fast
+
+    kwargs: dict[str, Any] = {}
+    if option_profile:
+        kwargs["profile"] = option_profile
+    elif target_profile and not os.environ.get("DATABRICKS_HOST"):
+        kwargs["profile"] = target_profile
+    elif target_host and not os.environ.get("DATABRICKS_HOST"):
+        kwargs["host"] = target_host
+    try:
+        return WorkspaceClient(**kwargs)
+    except ValueError as err:  # the SDK's "cannot configure default credentials"
+        raise DeployError(f"Could not authenticate to Databricks: {err}\nHint: set "
+                          "DATABRICKS_HOST and DATABRICKS_TOKEN, pass --profile, or run "
+                          "`databricks auth login`.") from None
+
+
+class _Echo:
+    """Renders deploy events: progress on stderr; the result on stdout (text or JSON).
+
+    In a dry run the notebooks and request bodies are the result: printed as text, or
+    collected into the JSON object.
+    """
+
+    def __init__(self, output: str, dry_run: bool) -> None:
+        self.output = output
+        self.dry_run = dry_run
+        self.previews: list[dict[str, Any]] = []
+
+    def event(self, event: Any) -> None:
+        click.echo(event.message, err=True)
+        if not self.dry_run or event.kind not in ("notebook", "request"):
+            return
+        if self.output == "json":
+            self.previews.append({"kind": event.kind, **event.data})
+        elif event.kind == "notebook":
+            click.echo(f"--- notebook {event.data['path']} ---\n{event.data['source']}")
+        else:
+            click.echo(f"--- {event.data['method']} {event.data['path']} ---\n"
+                       + json.dumps(event.data["body"], indent=2, sort_keys=True))
+
+    def summary(self, summary: dict[str, Any]) -> None:
+        if self.output == "json":
+            if self.dry_run:
+                summary["previews"] = self.previews
+            click.echo(json.dumps(summary, indent=2))
+            return
+        verb = "Would deploy" if summary["dry_run"] else "Deployed"
+        lines = [f"{verb} {len(summary['pipelines'])} pipeline(s); artifacts: "
+                 f"{summary['artifacts']}"]
+        for p in summary["pipelines"]:
+            lines.append(f"  {p['name']}: {p['action']}"
+                         + (f", id {p['pipeline_id']}" if p["pipeline_id"] else "")
+                         + (f"\n    {p['url']}" if p["url"] else ""))
+        click.echo("\n".join(lines))

@@ -1,0 +1,258 @@
+"""Deploy a plan: upload what is missing, then create or edit each pipeline.
+
+The order is what keeps a failed deploy harmless: artifacts first (the manifest last, so
+only complete folders are ever trusted), then the notebooks (new paths, old ones
+untouched), and only then the pipeline edit that switches over. The deployer emits
+:class:`DeployEvent` records and never prints; the CLI renders them.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from dltflow.deploy.paths import RemotePath
+from dltflow.deploy.plan import DeploymentPlan, DeployTarget, WorkflowPlan, plan_deployment
+from dltflow.deploy.spec import DeploymentSpec
+from dltflow.deploy.workspace import Workspace
+from dltflow.exceptions import ConfigError, DeployError
+
+# Keys the server fills in when a deployment file leaves them out; their presence in the
+# current settings alone is not a reason to edit the pipeline.
+_SERVER_DEFAULTS = frozenset({"id", "edition", "channel", "photon", "development",
+                              "continuous", "storage", "clusters", "serverless",
+                              "deployment", "root_path", "budget_policy_id"})
+_TERMINAL = {"COMPLETED", "FAILED", "CANCELED"}
+
+
+@dataclass(frozen=True)
+class DeployEvent:
+    """Something a deploy did (or, in a dry run, would do).
+
+    Args:
+        kind: ``upload``, ``reuse``, ``notebook``, ``create``, ``edit``, ``unchanged``,
+            ``request``, ``state`` or ``event``.
+        message: one line for people.
+        data: details for machines (paths, ids, request bodies).
+    """
+
+    kind: str
+    message: str
+    data: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class PipelineResult:
+    """One deployed pipeline: ``action`` is created, updated or unchanged."""
+
+    name: str
+    pipeline_id: str | None
+    url: str | None
+    action: str
+    notebook_path: str
+
+
+@dataclass(frozen=True)
+class DeployResult:
+    """What a deploy did: artifact folder, uploads and pipelines."""
+
+    digest: str
+    artifact_root: str
+    uploaded: tuple[str, ...]
+    pipelines: tuple[PipelineResult, ...]
+    dry_run: bool
+
+
+EventSink = Callable[[DeployEvent], None]
+
+
+def target_from_project(project: Any, environment: str) -> DeployTarget:
+    """The :class:`DeployTarget` of ``environment`` in a loaded ``dltflow.yml``."""
+    ws = project.target(environment).workspace
+    root, artifacts = ws.root_path, ws.artifact_path
+    if not root and artifacts and RemotePath.parse(artifacts).kind == "workspace":
+        root = artifacts
+    if not root:
+        raise ConfigError(f"targets.{environment}.workspace: field 'root_path' is missing",
+                          source="dltflow.yml",
+                          hint="set root_path, e.g. /Users/<you>/.dltflow/<project>.")
+    return DeployTarget(environment, root, artifacts or root.rstrip("/") + "/artifacts",
+                        project.include.code.name, project.include.conf.name,
+                        project.include.code.launch_method)
+
+
+def personal_prefix(environment: str, user_name: str) -> str:
+    """``[dev_jane] `` for ``jane@x.com``: personal pipelines never hit shared ones."""
+    short = user_name.split("@", 1)[0] or "user"
+    return f"[{environment}_{short}] "
+
+
+def deploy(spec: DeploymentSpec, target: DeployTarget, workspace: Workspace | None, *,
+           workflows: str | Sequence[str] | None = None, as_individual: bool = False,
+           dry_run: bool = False, on_event: EventSink | None = None,
+           dltflow_requirement: str | None = None) -> DeployResult:
+    """Deploy the workflows of ``spec`` to ``target``.
+
+    Args:
+        spec: the validated deployment file environment.
+        target: paths from ``dltflow.yml``.
+        workspace: the workspace (None only for an offline dry run).
+        workflows: which workflows (default: all).
+        as_individual: prefix names with ``[<env>_<user>] `` (also when the root path is
+            in a user folder).
+        dry_run: read the workspace but write nothing; the events carry the request bodies.
+        on_event: receives progress events.
+        dltflow_requirement: how the notebook installs dltflow.
+
+    Raises:
+        DeployError: a workspace call failed (nothing was switched over).
+        ConfigError: the deployment file or project is invalid.
+    """
+    emit = on_event or (lambda event: None)
+    if workspace is None and not dry_run:
+        raise DeployError("deploying needs a workspace client; only --dry-run works without.")
+    prefix = ""
+    if as_individual or RemotePath.parse(target.root_path, field="root_path").is_personal():
+        user = workspace.user_name() if workspace is not None else "<you>"
+        prefix = personal_prefix(spec.environment, user)
+    plan = plan_deployment(spec, target, workflows=spec.select(workflows), name_prefix=prefix,
+                           dltflow_requirement=dltflow_requirement)
+    uploaded = _upload_artifacts(plan, workspace, dry_run, emit)
+    for wf in plan.workflows:
+        _upload_notebook(wf, workspace, dry_run, emit)
+    results = tuple(_create_or_edit(wf, workspace, dry_run, emit) for wf in plan.workflows)
+    return DeployResult(plan.digest, plan.artifact_root.display, tuple(uploaded), results,
+                        dry_run)
+
+
+def _upload_artifacts(plan: DeploymentPlan, ws: Workspace | None, dry_run: bool,
+                      emit: EventSink) -> list[str]:
+    root = plan.artifact_root.display
+    if ws is not None and ws.exists(plan.manifest_path):
+        emit(DeployEvent("reuse", f"Artifacts unchanged, reusing {root}", {"path": root}))
+        return []
+    uploaded = []
+    for f in plan.files:
+        path = plan.artifact_root.child(f.relative)
+        verb = "Would upload" if dry_run else "Uploading"
+        emit(DeployEvent("upload", f"{verb} {f.relative} -> {path.display}",
+                         {"path": path.display, "bytes": len(f.data)}))
+        if not dry_run and ws is not None:
+            ws.upload(path, f.data)
+        uploaded.append(path.display)
+    if not dry_run and ws is not None:
+        ws.upload(plan.manifest_path, plan.manifest())
+    return uploaded
+
+
+def _upload_notebook(wf: WorkflowPlan, ws: Workspace | None, dry_run: bool,
+                     emit: EventSink) -> None:
+    path = wf.notebook_path.display
+    if ws is not None and ws.exists(wf.notebook_path):
+        emit(DeployEvent("reuse", f"Notebook unchanged: {path}", {"path": path}))
+        return
+    emit(DeployEvent("notebook", f"{'Would upload' if dry_run else 'Uploading'} notebook "
+                                 f"{path}", {"path": path, "source": wf.notebook}))
+    if not dry_run and ws is not None:
+        ws.upload_notebook(wf.notebook_path, wf.notebook)
+
+
+def _create_or_edit(wf: WorkflowPlan, ws: Workspace | None, dry_run: bool,
+                    emit: EventSink) -> PipelineResult:
+    ids = ws.find_pipelines(wf.name) if ws is not None else []
+    if len(ids) > 1:
+        raise DeployError(f"{len(ids)} pipelines are named {wf.name!r} ({', '.join(ids)}); "
+                          "dltflow cannot tell which one to update.\nHint: delete or rename "
+                          "the duplicates, then deploy again.")
+    nb = wf.notebook_path.display
+    if not ids:
+        emit(DeployEvent("request", f"POST /api/2.0/pipelines ({wf.name})",
+                         {"method": "POST", "path": "/api/2.0/pipelines", "body": wf.settings}))
+        if dry_run or ws is None:
+            return PipelineResult(wf.name, None, None, "create", nb)
+        pipeline_id = ws.create_pipeline(wf.settings)
+        emit(DeployEvent("create", f"Created pipeline {wf.name!r} ({pipeline_id})",
+                         {"pipeline_id": pipeline_id}))
+        return PipelineResult(wf.name, pipeline_id, ws.pipeline_url(pipeline_id), "created", nb)
+    assert ws is not None
+    existing = ws.get_pipeline(ids[0])
+    url = ws.pipeline_url(existing.pipeline_id)
+    if _same_settings(wf.settings, existing.settings):
+        emit(DeployEvent("unchanged", f"Pipeline {wf.name!r} ({existing.pipeline_id}) is up "
+                                      "to date", {"pipeline_id": existing.pipeline_id}))
+        return PipelineResult(wf.name, existing.pipeline_id, url, "unchanged", nb)
+    emit(DeployEvent("request", f"PUT /api/2.0/pipelines/{existing.pipeline_id} ({wf.name})",
+                     {"method": "PUT", "path": f"/api/2.0/pipelines/{existing.pipeline_id}",
+                      "body": {**wf.settings, "id": existing.pipeline_id}}))
+    if dry_run:
+        return PipelineResult(wf.name, existing.pipeline_id, url, "update", nb)
+    ws.edit_pipeline(existing, wf.settings)
+    emit(DeployEvent("edit", f"Updated pipeline {wf.name!r} ({existing.pipeline_id})",
+                     {"pipeline_id": existing.pipeline_id}))
+    return PipelineResult(wf.name, existing.pipeline_id, url, "updated", nb)
+
+
+def _same_settings(desired: dict[str, Any], current: dict[str, Any]) -> bool:
+    keys = set(desired) | (set(current) - _SERVER_DEFAULTS)
+    return all(desired.get(k) == current.get(k) for k in keys)
+
+
+def run_update(workspace: Workspace, pipeline_id: str, *, full_refresh: bool = False,
+               on_event: EventSink | None = None) -> str:
+    """Start an update of the pipeline; returns its update id."""
+    update_id = workspace.start_update(pipeline_id, full_refresh=full_refresh)
+    (on_event or (lambda e: None))(DeployEvent(
+        "state", f"Started update {update_id}", {"update_id": update_id}))
+    return update_id
+
+
+def wait_for_update(workspace: Workspace, pipeline_id: str, update_id: str, *,
+                    on_event: EventSink | None = None, poll_seconds: float = 5.0,
+                    timeout_seconds: float | None = None) -> str:
+    """Follow an update's state and events until it ends.
+
+    Returns:
+        ``COMPLETED``.
+
+    Raises:
+        DeployError: the update failed or was canceled (with its error events), or it did
+            not end within ``timeout_seconds``.
+    """
+    emit = on_event or (lambda e: None)
+    deadline = None if timeout_seconds is None else time.monotonic() + timeout_seconds
+    seen: set[str] = set()
+    errors: list[str] = []
+    state = ""
+    while True:
+        for event in workspace.new_events(pipeline_id, update_id, seen):
+            level = event.get("level", "INFO")
+            message = f"[{level}] {event.get('event_type', 'event')}: {event.get('message', '')}"
+            if level == "ERROR":
+                errors.append(str(event.get("message", "")))
+            emit(DeployEvent("event", message, event))
+        current = workspace.update_state(pipeline_id, update_id)
+        if current != state:
+            state = current
+            emit(DeployEvent("state", f"Update {update_id}: {state}", {"state": state}))
+        if state in _TERMINAL:
+            break
+        if deadline is not None and time.monotonic() > deadline:
+            raise DeployError(f"update {update_id} of pipeline {pipeline_id} did not end "
+                              f"within {timeout_seconds:.0f}s (last state {state}).")
+        time.sleep(poll_seconds)
+    if state != "COMPLETED":
+        detail = ("\n  " + "\n  ".join(errors)) if errors else ""
+        raise DeployError(f"update {update_id} of pipeline {pipeline_id} ended {state}{detail}"
+                          f"\nHint: open {workspace.pipeline_url(pipeline_id)} for the "
+                          "full event log.")
+    return state
+
+
+def spec_root(spec_path: Path) -> Path:
+    """The project root for a deployment file (where ``dltflow.yml`` is)."""
+    from dltflow.deploy.launcher import find_project_root
+
+    return find_project_root(spec_path)

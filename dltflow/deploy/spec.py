@@ -1,0 +1,295 @@
+"""Deployment files: per environment, the pipelines to deploy and the code they run.
+
+A deployment file (YAML or JSON) maps an environment to ``workflows``; each workflow is
+a Pipelines API settings object (validated against what the installed databricks-sdk
+accepts, see :mod:`dltflow.deploy.settings`) plus ``tasks``::
+
+    dev:
+      workflows:
+        - name: my-pipeline
+          target: my_schema
+          tasks:
+            items:
+              - python_file: my_project/pipelines/simple.py
+                parameters: ["--conf", "conf/simple.yml"]   # or config_path: ...
+                class_name: SimplePipeline                  # optional
+                launch_method: launch                       # optional
+            dependencies:
+              - whl: /Volumes/main/libs/my_lib-0.1-py3-none-any.whl
+              - pypi: {package: pyyaml, repo: https://my.index/simple}
+
+``${ENV_VAR}`` in any string value is replaced from the environment (``$${`` keeps a
+literal ``${``). Local paths must stay inside the project.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+import dltflow.deploy.settings as api_settings
+from dltflow.exceptions import ConfigError
+from dltflow.quality.config import read_config_file
+
+_CONF_FLAGS = ("--conf", "--conf-file")
+_ENV_VAR = re.compile(r"\$(\$?)\{([A-Za-z_][A-Za-z0-9_]*)\}")
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+_REMOTE_PREFIXES = ("/Volumes/", "/Workspace/", "dbfs:/")
+
+
+class _Model(BaseModel):
+    """Shared base: unknown keys are errors, models are immutable."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class PypiPackage(_Model):
+    """A package from PyPI or another index.
+
+    Fields: ``package`` (a pip requirement such as ``pyyaml>=6``), ``repo`` (index URL).
+    """
+
+    package: str = Field(pattern=r"^[^\s]+$")
+    repo: str | None = Field(default=None, pattern=r"^[^\s]+$")
+
+
+class Dependency(_Model):
+    """One library for the pipeline: exactly one of ``whl`` (a path) or ``pypi``."""
+
+    whl: str | None = None
+    pypi: PypiPackage | None = None
+
+    @model_validator(mode="after")
+    def _exactly_one(self) -> Dependency:
+        if (self.whl is None) == (self.pypi is None):
+            raise ValueError("give exactly one of 'whl' or 'pypi'")
+        if self.whl is not None and _CONTROL.search(self.whl):
+            raise ValueError("'whl' contains a control character")
+        return self
+
+    @property
+    def is_local_whl(self) -> bool:
+        """A wheel in the project, uploaded with the artifacts (not a workspace path)."""
+        return self.whl is not None and not self.whl.startswith(_REMOTE_PREFIXES)
+
+
+class TaskItem(_Model):
+    """One pipeline class to run: ``python_file`` plus ``parameters`` or ``config_path``.
+
+    Fields: ``python_file``, ``parameters`` (argv, e.g. ``["--conf", "conf/x.yml"]``),
+    ``config_path``, ``class_name`` (when the file has several pipeline classes),
+    ``launch_method`` (default: the project's, else ``register_datasets``).
+    """
+
+    python_file: str
+    parameters: list[str] = Field(default_factory=list)
+    config_path: str | None = None
+    class_name: str | None = Field(default=None, pattern=r"^[A-Za-z_][A-Za-z0-9_]*$")
+    launch_method: str | None = Field(default=None, pattern=r"^[A-Za-z_][A-Za-z0-9_]*$")
+
+    @property
+    def conf_path(self) -> str | None:
+        """``config_path``, else the value of ``--conf``/``--conf-file`` in ``parameters``."""
+        if self.config_path:
+            return self.config_path
+        for i, arg in enumerate(self.parameters):
+            for flag in _CONF_FLAGS:
+                if arg == flag and i + 1 < len(self.parameters):
+                    return self.parameters[i + 1]
+                if arg.startswith(flag + "="):
+                    return arg.split("=", 1)[1]
+        return None
+
+
+class Tasks(_Model):
+    """``items`` (at least one :class:`TaskItem`) and ``dependencies``."""
+
+    items: list[TaskItem] = Field(min_length=1)
+    dependencies: list[Dependency] = Field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Workflow:
+    """One pipeline: its API settings (``name`` included) and the tasks it runs.
+
+    Args:
+        name: the pipeline name from the settings.
+        settings: Pipelines API settings, validated and normalized.
+        tasks: what the rendered notebook runs.
+    """
+
+    name: str
+    settings: dict[str, Any]
+    tasks: Tasks
+
+
+@dataclass(frozen=True)
+class DeploymentSpec:
+    """The workflows of one environment of one deployment file.
+
+    Args:
+        path: the deployment file.
+        environment: the environment key.
+        project_root: the folder local paths are relative to.
+        workflows: the workflows, in file order.
+    """
+
+    path: Path
+    environment: str
+    project_root: Path
+    workflows: tuple[Workflow, ...]
+
+    def select(self, names: str | Sequence[str] | None) -> tuple[Workflow, ...]:
+        """All workflows, or those named (a :class:`ConfigError` for an unknown name)."""
+        if not names:
+            return self.workflows
+        wanted = [names] if isinstance(names, str) else list(names)
+        unknown = [n for n in wanted if n not in {w.name for w in self.workflows}]
+        if unknown:
+            raise ConfigError(f"{self.environment}: no workflow named {unknown[0]!r}",
+                              source=str(self.path),
+                              hint=f"workflows here: {[w.name for w in self.workflows]}.")
+        return tuple(w for w in self.workflows if w.name in wanted)
+
+
+def load_deployment(path: str | Path, environment: str, *, project_root: str | Path,
+                    environ: Mapping[str, str] | None = None) -> DeploymentSpec:
+    """Read, substitute and validate one environment of a deployment file.
+
+    Args:
+        path: the YAML or JSON deployment file.
+        environment: which top-level key to deploy.
+        project_root: local paths must resolve inside this folder.
+        environ: where ``${VAR}`` values come from (default ``os.environ``).
+
+    Raises:
+        ConfigError: naming the file, the workflow and the field, with a hint.
+    """
+    path, root = Path(path), Path(project_root).resolve()
+    source = str(path)
+    raw = read_config_file(path)
+    if isinstance(raw, Mapping) and set(raw) == {"environments"}:
+        raw = raw["environments"]  # dbx-style files wrap environments in one key
+    if not isinstance(raw, Mapping) or environment not in raw:
+        known = sorted(raw) if isinstance(raw, Mapping) else []
+        raise ConfigError(f"no environment {environment!r}", source=source,
+                          hint=f"environments in this file: {known}.")
+    env = _substitute(raw[environment], environment, environ or os.environ, source)
+    if not isinstance(env, Mapping) or not isinstance(env.get("workflows"), list):
+        raise ConfigError(f"{environment}: field 'workflows': expected a list of workflows",
+                          source=source, hint="write `workflows:` with `- name: ...` entries.")
+    problems: list[str] = []
+    workflows = [wf for i, entry in enumerate(env["workflows"])
+                 if (wf := _workflow(entry, f"{environment}.workflows[{i}]", root, problems))]
+    extra = sorted(set(env) - {"workflows"})
+    if extra:
+        problems.append(f"{environment}: unknown key(s) {extra}")
+    names = [w.name for w in workflows]
+    problems += [f"{environment}: two workflows named {n!r}"
+                 for n in sorted({n for n in names if names.count(n) > 1})]
+    if problems:
+        raise ConfigError(problems, source=source,
+                          hint="fix the fields listed above; settings keys are those of the "
+                               "Pipelines API (name, catalog, schema/target, configuration, ...).")
+    return DeploymentSpec(path, environment, root, tuple(workflows))
+
+
+def _workflow(entry: Any, where: str, root: Path, problems: list[str]) -> Workflow | None:
+    if not isinstance(entry, Mapping):
+        problems.append(f"{where}: expected a mapping with 'name' and 'tasks'")
+        return None
+    name = entry.get("name")
+    label = f"{where} (name={name})" if isinstance(name, str) else where
+    before = len(problems)
+    if not isinstance(name, str) or not name.strip() or _CONTROL.search(name):
+        problems.append(f"{label}: field 'name': a one-line, non-empty name is required")
+    settings = {k: v for k, v in entry.items() if k != "tasks"}
+    problems += [f"{label}: {p}" for p in api_settings.settings_problems(settings)]
+    if "tasks" not in entry:
+        problems.append(f"{label}: field 'tasks': missing (give tasks.items)")
+        return None
+    try:
+        tasks = Tasks.model_validate(entry["tasks"])
+    except ValidationError as err:
+        problems += [f"{label}: field 'tasks.{_loc(e['loc'])}': "
+                     f"{'unknown key' if e['type'] == 'extra_forbidden' else e['msg']}"
+                     for e in err.errors()]
+        return None
+    problems += [f"{label}: {p}" for p in _path_problems(tasks, root)]
+    if len(problems) > before:
+        return None
+    return Workflow(str(name), api_settings.normalize(settings), tasks)
+
+
+def _loc(loc: tuple[Any, ...]) -> str:
+    text = ""
+    for part in loc:
+        text += f"[{part}]" if isinstance(part, int) else f".{part}"
+    return text.lstrip(".").replace("Value error, ", "")
+
+
+def _path_problems(tasks: Tasks, root: Path) -> list[str]:
+    problems = []
+    for i, item in enumerate(tasks.items):
+        checks = [("python_file", item.python_file)]
+        if item.conf_path is not None:
+            field = "config_path" if item.config_path else "parameters"
+            checks.append((field, item.conf_path))
+        for field, rel in checks:
+            problem = path_problem(root, rel)
+            if problem:
+                problems.append(f"field 'tasks.items[{i}].{field}': {problem}")
+    for i, dep in enumerate(tasks.dependencies):
+        if dep.is_local_whl and dep.whl is not None:
+            problem = path_problem(root, dep.whl)
+            if problem:
+                problems.append(f"field 'tasks.dependencies[{i}].whl': {problem}")
+    return problems
+
+
+def path_problem(root: Path, rel: str) -> str | None:
+    """Why ``rel`` is not a usable file inside ``root``, or None when it is."""
+    if _CONTROL.search(rel):
+        return f"{rel!r} contains a control character"
+    candidate = (root / rel).resolve()
+    if not candidate.is_relative_to(root.resolve()):
+        return f"{rel!r} is outside the project folder {root}; paths must stay inside it"
+    if not candidate.is_file():
+        return f"{rel!r} does not exist (paths are relative to {root})"
+    return None
+
+
+def _substitute(value: Any, where: str, environ: Mapping[str, str], source: str) -> Any:
+    missing: list[str] = []
+    result = _walk(value, where, environ, missing)
+    if missing:
+        raise ConfigError(missing, source=source,
+                          hint="export the variable(s) before deploying, or write `$${` for a "
+                               "literal `${`.")
+    return result
+
+
+def _walk(value: Any, where: str, environ: Mapping[str, str], missing: list[str]) -> Any:
+    if isinstance(value, Mapping):
+        return {k: _walk(v, f"{where}.{k}", environ, missing) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_walk(v, f"{where}[{i}]", environ, missing) for i, v in enumerate(value)]
+    if not isinstance(value, str):
+        return value
+
+    def replace(match: re.Match[str]) -> str:
+        escaped, name = match.groups()
+        if escaped:
+            return "${" + name + "}"
+        if name not in environ:
+            missing.append(f"{where}: environment variable ${{{name}}} is not set")
+            return match.group(0)
+        return environ[name]
+
+    return _ENV_VAR.sub(replace, value)
