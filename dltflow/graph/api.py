@@ -107,7 +107,9 @@ def _make_table(kind: TableKind, query: QueryFunction | None, options: dict[str,
     extra = options.pop("expect_all", None)
     if extra:
         expectations += tuple(ExpectationSpec(n, c, "allow") for n, c in extra.items())
-    for key, action in (("expect_all_or_drop", "drop"), ("expect_all_or_fail", "fail")):
+    actions: tuple[tuple[str, ExpectationAction], ...] = (
+        ("expect_all_or_drop", "drop"), ("expect_all_or_fail", "fail"))
+    for key, action in actions:
         rules = options.pop(key, None) or {}
         expectations += tuple(ExpectationSpec(n, c, action) for n, c in rules.items())
     return Table(

@@ -11,7 +11,7 @@ import inspect
 import os
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Literal, Union
+from typing import TYPE_CHECKING, Any, Literal
 
 if TYPE_CHECKING:
     from pyspark.sql import DataFrame
@@ -215,5 +215,5 @@ class SnapshotFlow:
     source_location: SourceLocation | None = None
 
 
-Flow = Union[AppendFlow, ApplyChangesFlow, SnapshotFlow]
-GraphElement = Union[Table, View, AppendFlow, ApplyChangesFlow, SnapshotFlow]
+Flow = AppendFlow | ApplyChangesFlow | SnapshotFlow
+GraphElement = Table | View | AppendFlow | ApplyChangesFlow | SnapshotFlow

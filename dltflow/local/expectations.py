@@ -82,7 +82,7 @@ class CheckedData:
 
     def raise_for_failures(self, metrics: Sequence[ExpectationMetrics]) -> None:
         """Raise :class:`ExpectationFailed` for the first violated ``fail`` expectation."""
-        for spec, metric in zip(self.specs, metrics):
+        for spec, metric in zip(self.specs, metrics, strict=True):
             if spec.action == "fail" and metric.failed_records:
                 row = self.source.filter(~passes(spec)).limit(1).collect()
                 raise ExpectationFailed(self.dataset, spec.name, constraint=spec.constraint,

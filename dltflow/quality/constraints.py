@@ -12,7 +12,7 @@ import sqlglot
 from sqlglot import exp
 
 _NEVER_BOOLEAN = (exp.Literal, exp.Binary, exp.Neg, exp.Star, exp.Select, exp.Alias)
-_BOOLEAN = (exp.Predicate, exp.Connector, exp.Not, exp.Boolean, exp.Condition)
+_BOOLEAN = (exp.Predicate, exp.Connector, exp.Not, exp.Boolean)
 
 
 def constraint_problem(constraint: str) -> str | None:
@@ -25,7 +25,7 @@ def constraint_problem(constraint: str) -> str | None:
         return str(err).splitlines()[0] if str(err) else type(err).__name__
     while isinstance(tree, exp.Paren):
         tree = tree.this
-    if isinstance(tree, (exp.Predicate, exp.Connector, exp.Not, exp.Boolean)):
+    if isinstance(tree, _BOOLEAN):
         return None
     if isinstance(tree, _NEVER_BOOLEAN):
         return f"'{tree.sql(dialect='spark')}' is a value, not a condition"

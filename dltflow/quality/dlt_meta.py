@@ -154,7 +154,7 @@ class PipelineBinding:
 
     @classmethod
     def of(cls, instance: Any) -> PipelineBinding:
-        binding = instance.__dict__.get(cls._ATTR)
+        binding: PipelineBinding | None = instance.__dict__.get(cls._ATTR)
         if binding is None:
             raise DLTException(f"{type(instance).__name__} has no `dlt` config: pass "
                                "init_conf=..., set self.conf, or use --conf-file.")
@@ -224,7 +224,8 @@ class DatasetMethod:
         """The dataset's query as registered: the user's method, marked as a query."""
         token = _inside_query.set(True)
         try:
-            return self.method()
+            df: DataFrame = self.method()
+            return df
         except DLTException:
             raise
         except Exception as err:
@@ -237,7 +238,7 @@ class DatasetMethod:
 
         token = _inside_query.set(True)
         try:
-            df = self.method(*args, **kwargs)
+            df: DataFrame = self.method(*args, **kwargs)
         finally:
             _inside_query.reset(token)
         return enforce_lazily(df, self.entry.dataset_name, expectation_specs(self.entry))
@@ -246,7 +247,7 @@ class DatasetMethod:
         """Plain Python: the method's DataFrame with its expectations enforced."""
         from dltflow.local.expectations import evaluate
 
-        df = self.method(*args, **kwargs)
+        df: DataFrame = self.method(*args, **kwargs)
         specs = expectation_specs(self.entry)
         if not specs:
             return df
