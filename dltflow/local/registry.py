@@ -1,0 +1,81 @@
+"""The registry of the local engine: collects declarations, answers reads while queries run.
+
+Declarations are only *collected* here; :mod:`dltflow.local.plan` checks and orders
+them. Reads (``dlt.read``, a nested mixin method call, ``spark.read.table("LIVE.x")``)
+are delegated to the *current resolver*: the planner's, which hands out empty
+DataFrames while discovering dependencies, or the runner's, which hands out real data.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Protocol
+
+from dltflow.exceptions import GraphError
+from dltflow.graph.elements import Dataset, Flow
+from dltflow.graph.registry import GraphRegistry
+
+if TYPE_CHECKING:
+    from pyspark.sql import DataFrame
+
+
+class Resolver(Protocol):
+    """Turns a dataset name read inside a query into a DataFrame."""
+
+    def lookup(self, name: str) -> str | None:
+        """The pipeline dataset a table name refers to (``LIVE.x``, ``x``), or None."""
+
+    def read(self, name: str, *, streaming: bool = False) -> DataFrame:
+        """The dataset ``name`` as seen by the query currently running."""
+
+
+_resolver: ContextVar[Resolver | None] = ContextVar("dltflow_local_resolver", default=None)
+
+
+@contextmanager
+def resolving(resolver: Resolver) -> Iterator[Resolver]:
+    """Route every read made inside the ``with`` block to ``resolver``."""
+    token = _resolver.set(resolver)
+    try:
+        yield resolver
+    finally:
+        _resolver.reset(token)
+
+
+def current_resolver() -> Resolver | None:
+    """The resolver of the query running now, if any."""
+    return _resolver.get()
+
+
+@dataclass
+class LocalRegistry(GraphRegistry):
+    """Collects the datasets and flows of one local pipeline, in declaration order.
+
+    Duplicates are kept (not rejected here) so the planner can report every
+    declaration of a clashing name with its location.
+    """
+
+    datasets: list[Dataset] = field(default_factory=list)
+    flows: list[Flow] = field(default_factory=list)
+
+    def register_dataset(self, dataset: Dataset) -> None:
+        self.datasets.append(dataset)
+
+    def register_flow(self, flow: Flow) -> None:
+        self.flows.append(flow)
+
+    def read(self, name: str, *, streaming: bool = False) -> DataFrame:
+        resolver = current_resolver()
+        if resolver is None:
+            raise GraphError(
+                f"dataset '{name}' was read outside a dataset's query", names=[name],
+                hint="call dlt.read()/dlt.read_stream() inside the decorated function, "
+                     "not at module level.")
+        return resolver.read(name, streaming=streaming)
+
+    def is_empty(self) -> bool:
+        """Whether nothing was declared."""
+        return not self.datasets and not self.flows

@@ -1,0 +1,246 @@
+"""The local warehouse: Parquet tables in versioned folders behind a pointer file.
+
+Layout of one table, ``<warehouse>/<schema>/<name>/``::
+
+    _dltflow.json          pointer + metadata: current version, schema, kind, ...
+    v00003-1a2b3c4d/       the current version (Parquet files)
+    _checkpoints/<flow>/   Structured Streaming checkpoints of the flows into it
+    _batches/<flow>/<id>   micro-batches already appended (exactly-once on retries)
+    _staging/              versions and batches being written
+
+A rewrite writes a *new* version folder, then atomically replaces the pointer file
+and re-registers ``<schema>.<name>`` in the session catalog; only then are older
+versions deleted. A failure before the switch leaves the previous version readable.
+Streaming tables append: each micro-batch is written to staging, checked, then its
+files are moved into the current version folder (a rename, so readers and file
+stream sources never see a partial file).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import uuid
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from pyspark.sql import DataFrame, SparkSession
+    from pyspark.sql.types import StructType
+
+META_FILE = "_dltflow.json"
+_SKIP_ON_MOVE = ("_SUCCESS", "_committed", "_started")
+
+
+def _quote(identifier: str) -> str:
+    return "`" + identifier.replace("`", "``") + "`"
+
+
+def _ddl(schema: StructType) -> str:
+    return ", ".join(f"{_quote(f.name)} {f.dataType.simpleString()}" for f in schema.fields)
+
+
+class Warehouse:
+    """Tables of one target schema under a warehouse folder.
+
+    Args:
+        spark: the session whose catalog publishes the tables.
+        root: the warehouse folder (created when missing).
+        schema: the catalog schema (database) the tables are registered in.
+    """
+
+    def __init__(self, spark: SparkSession, root: Path | str, schema: str = "default") -> None:
+        self.spark = spark
+        self.root = Path(root).resolve()
+        self.schema = schema
+        self.folder = self.root / schema
+
+    # -- metadata -----------------------------------------------------------------
+
+    def table_dir(self, name: str) -> Path:
+        """The folder holding every version and checkpoint of ``name``."""
+        return self.folder / name
+
+    def meta(self, name: str) -> dict[str, Any]:
+        """The table's pointer file, or ``{}`` when it was never written."""
+        path = self.table_dir(name) / META_FILE
+        if not path.exists():
+            return {}
+        result: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
+        return result
+
+    def _write_meta(self, name: str, meta: dict[str, Any]) -> None:
+        folder = self.table_dir(name)
+        folder.mkdir(parents=True, exist_ok=True)
+        tmp = folder / f".{META_FILE}.{uuid.uuid4().hex}"
+        tmp.write_text(json.dumps(meta, indent=1), encoding="utf-8")
+        os.replace(tmp, folder / META_FILE)  # atomic switch of the pointer
+
+    def exists(self, name: str, slot: str = "current") -> bool:
+        """Whether ``name`` has a published version (``slot`` = ``state`` for CDC state)."""
+        return bool(self.meta(name).get(slot))
+
+    def path(self, name: str, slot: str = "current") -> Path | None:
+        """The folder of the published version, or None."""
+        version = self.meta(name).get(slot)
+        return self.table_dir(name) / version if version else None
+
+    def stored_schema(self, name: str, slot: str = "current") -> StructType | None:
+        """The schema recorded with the published version."""
+        from pyspark.sql.types import StructType
+
+        raw = self.meta(name).get(f"{slot}_schema")
+        return StructType.fromJson(json.loads(raw)) if raw else None
+
+    # -- reading ------------------------------------------------------------------
+
+    def read(self, name: str, *, streaming: bool = False, slot: str = "current") -> DataFrame:
+        """The published version as a (streaming) DataFrame, with its recorded schema."""
+        path, schema = self.path(name, slot), self.stored_schema(name, slot)
+        if path is None or schema is None:
+            raise FileNotFoundError(f"table {self.schema}.{name} has not been written yet")
+        reader: Any = self.spark.readStream if streaming else self.spark.read
+        result: DataFrame = reader.schema(schema).parquet(str(path))
+        return result
+
+    # -- writing ------------------------------------------------------------------
+
+    def staging(self, name: str) -> Path:
+        """A fresh, not yet existing folder to write a version or a batch into."""
+        return self.table_dir(name) / "_staging" / uuid.uuid4().hex
+
+    def publish(self, name: str, staged: Path, schema: StructType, *, slot: str = "current",
+                partition_cols: tuple[str, ...] = (), register: bool = True) -> Path:
+        """Make ``staged`` the published version of ``name`` and drop older versions."""
+        meta = self.meta(name)
+        sequence = int(meta.get("sequence", 0)) + 1
+        prefix = "v" if slot == "current" else "s"
+        version = f"{prefix}{sequence:05d}-{uuid.uuid4().hex[:8]}"
+        target = self.table_dir(name) / version
+        if staged.exists():
+            os.replace(staged, target)
+        else:  # nothing was written (empty input): an empty version is still a version
+            target.mkdir(parents=True)
+        old = meta.get(slot)
+        meta.update({"sequence": sequence, slot: version, f"{slot}_schema": schema.json(),
+                     "partition_cols": list(partition_cols)})
+        if slot == "current":
+            meta["temporary"] = not register
+        self._write_meta(name, meta)
+        if slot == "current" and register:
+            self.register(name)
+        if old and old != version:
+            shutil.rmtree(self.table_dir(name) / old, ignore_errors=True)
+        return target
+
+    def ensure(self, name: str, schema: StructType, *,
+               partition_cols: tuple[str, ...] = (), register: bool = True) -> Path:
+        """The current version folder of a streaming table, created empty when missing."""
+        current = self.path(name)
+        if current is not None and current.exists():
+            return current
+        return self.publish(name, self.staging(name), schema, partition_cols=partition_cols,
+                            register=register)
+
+    def append(self, name: str, staged: Path) -> None:
+        """Move the files of a staged batch into the current version (renames only)."""
+        current = self.path(name)
+        assert current is not None, f"streaming table {name} must be created before appending"
+        for source in sorted(staged.rglob("*")):
+            if source.is_dir() or source.name.startswith(_SKIP_ON_MOVE):
+                continue
+            target = current / source.relative_to(staged)
+            target.parent.mkdir(parents=True, exist_ok=True)
+            os.replace(source, target)
+        shutil.rmtree(staged, ignore_errors=True)
+
+    def discard(self, staged: Path) -> None:
+        """Forget a staged version or batch that must not be published."""
+        shutil.rmtree(staged, ignore_errors=True)
+
+    # -- streaming bookkeeping ----------------------------------------------------
+
+    def checkpoint(self, name: str, flow: str) -> Path:
+        """The checkpoint folder of ``flow`` writing into ``name``."""
+        return self.table_dir(name) / "_checkpoints" / flow
+
+    def batch_done(self, name: str, flow: str, batch_id: int) -> bool:
+        """Whether micro-batch ``batch_id`` of ``flow`` was already appended."""
+        return (self.table_dir(name) / "_batches" / flow / str(batch_id)).exists()
+
+    def mark_batch(self, name: str, flow: str, batch_id: int) -> None:
+        """Record that micro-batch ``batch_id`` of ``flow`` was appended."""
+        marker = self.table_dir(name) / "_batches" / flow / str(batch_id)
+        marker.parent.mkdir(parents=True, exist_ok=True)
+        marker.touch()
+
+    def once_done(self, name: str, flow: str) -> bool:
+        """Whether the ``once=True`` flow ``flow`` has already run into ``name``."""
+        return flow in self.meta(name).get("once", [])
+
+    def mark_once(self, name: str, flow: str) -> None:
+        """Remember that the ``once=True`` flow ``flow`` ran."""
+        meta = self.meta(name)
+        meta["once"] = sorted(set(meta.get("once", [])) | {flow})
+        self._write_meta(name, meta)
+
+    def put_value(self, name: str, key: str, value: Any) -> None:
+        """Store a small JSON value with the table (e.g. the last snapshot version)."""
+        meta = self.meta(name)
+        meta.setdefault("values", {})[key] = value
+        self._write_meta(name, meta)
+
+    def get_value(self, name: str, key: str, default: Any = None) -> Any:
+        """A value stored with :meth:`put_value`."""
+        return self.meta(name).get("values", {}).get(key, default)
+
+    def reset(self, name: str) -> None:
+        """Full refresh: delete the table, its state and its checkpoints."""
+        self.unregister(name)
+        shutil.rmtree(self.table_dir(name), ignore_errors=True)
+
+    # -- catalog ------------------------------------------------------------------
+
+    def _qualified(self, name: str) -> str:
+        return f"{_quote(self.schema)}.{_quote(name)}"
+
+    def ensure_schema(self) -> None:
+        """Create the target schema in the session catalog when it is missing."""
+        self.spark.sql(f"CREATE DATABASE IF NOT EXISTS {_quote(self.schema)}")
+
+    def register(self, name: str) -> None:
+        """(Re-)point ``<schema>.<name>`` at the current version."""
+        path, schema = self.path(name), self.stored_schema(name)
+        if path is None or schema is None:
+            return
+        partition_cols = self.meta(name).get("partition_cols") or []
+        qualified = self._qualified(name)
+        self.spark.sql(f"DROP TABLE IF EXISTS {qualified}")
+        location = str(path).replace("\\", "\\\\").replace("'", "\\'")
+        partitioned = (f" PARTITIONED BY ({', '.join(map(_quote, partition_cols))})"
+                       if partition_cols else "")
+        self.spark.sql(f"CREATE TABLE {qualified} ({_ddl(schema)}) USING parquet"
+                       f"{partitioned} LOCATION '{location}'")
+        if partition_cols:
+            self.spark.sql(f"ALTER TABLE {qualified} RECOVER PARTITIONS")
+
+    def unregister(self, name: str) -> None:
+        """Remove ``<schema>.<name>`` from the session catalog."""
+        self.spark.sql(f"DROP TABLE IF EXISTS {self._qualified(name)}")
+
+    def stored_tables(self) -> list[str]:
+        """Names of the tables with a published version in this schema's folder."""
+        if not self.folder.exists():
+            return []
+        return sorted(p.parent.name for p in self.folder.glob(f"*/{META_FILE}")
+                      if self.exists(p.parent.name))
+
+    def register_existing(self) -> None:
+        """Publish the tables of earlier runs, so a fresh session sees them too."""
+        self.ensure_schema()
+        for name in self.stored_tables():
+            if self.meta(name).get("temporary"):
+                continue
+            if not self.spark.catalog.tableExists(f"{self.schema}.{name}"):
+                self.register(name)
