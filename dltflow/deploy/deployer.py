@@ -227,13 +227,14 @@ def wait_for_update(workspace: Workspace, pipeline_id: str, update_id: str, *,
     errors: list[str] = []
     state = ""
     while True:
+        current = workspace.update_state(pipeline_id, update_id)
+        # Events after the state: the events that explain a final state are then read too.
         for event in workspace.new_events(pipeline_id, update_id, seen):
             level = event.get("level", "INFO")
             message = f"[{level}] {event.get('event_type', 'event')}: {event.get('message', '')}"
             if level == "ERROR":
                 errors.append(str(event.get("message", "")))
             emit(DeployEvent("event", message, event))
-        current = workspace.update_state(pipeline_id, update_id)
         if current != state:
             state = current
             emit(DeployEvent("state", f"Update {update_id}: {state}", {"state": state}))

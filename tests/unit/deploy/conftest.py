@@ -118,8 +118,14 @@ def fake() -> Iterator[FakeWorkspace]:
         assert server.schema_problems == [], "a pipeline body broke the settings schema"
 
 
+def make_client(host: str, token: str):  # type: ignore[no-untyped-def]
+    """The real SDK client; a short retry budget keeps 429/503 tests fast."""
+    from databricks.sdk import WorkspaceClient
+    from databricks.sdk.core import Config
+
+    return WorkspaceClient(config=Config(host=host, token=token, retry_timeout_seconds=3))
+
+
 @pytest.fixture
 def client(fake: FakeWorkspace):  # type: ignore[no-untyped-def]
-    from databricks.sdk import WorkspaceClient
-
-    return WorkspaceClient(host=fake.url, token=TOKEN, retry_timeout_seconds=3)
+    return make_client(fake.url, TOKEN)
