@@ -222,3 +222,26 @@ def test_template_runs_locally_from_its_deployment_file(
     assert people["expectations"]["valid_age"]["failed_records"] == 1
     assert people["expectations"]["has_name"]["failed_records"] == 1
     assert (template_project / ".dltflow").is_dir()
+
+
+def test_template_deploys_to_a_workspace(template_project: Path,
+                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    # Over real HTTP to the fake workspace; auth from DATABRICKS_HOST/TOKEN (no profile).
+    from tests.fakeworkspace import FakeWorkspace
+    from tests.fakeworkspace.schema import settings_problems
+    from tests.fakeworkspace.server import TOKEN
+
+    monkeypatch.chdir(template_project)
+    args = ["deploy-py-dlt", "--deployment-file", "workflows/sample.yml", "--environment", "dev"]
+    with FakeWorkspace(validate_settings=settings_problems) as fake:
+        env = {"DATABRICKS_HOST": fake.url, "DATABRICKS_TOKEN": TOKEN,
+               "DATABRICKS_CONFIG_FILE": str(template_project / "no-databrickscfg")}
+        first = CliRunner(env=env).invoke(cli, args)
+        assert first.exit_code == 0, first.output
+        assert [p.spec["name"] for p in fake.pipelines.values()] == ["demo-project-sample"]
+        assert fake.schema_problems == []
+        fake.clear_log()
+        second = CliRunner(env=env).invoke(cli, args)
+        assert second.exit_code == 0, second.output
+        assert fake.writes() == []
+        assert TOKEN not in first.output + second.output
