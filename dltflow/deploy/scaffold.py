@@ -37,12 +37,8 @@ _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.\-]*$")
 
 @dataclass(frozen=True)
 class DatabricksProfile:
-    """One profile of the Databricks config file.
-
-    Args:
-        name: the section name (``DEFAULT`` included when it has keys).
-        host: its workspace URL, when set.
-    """
+    """One profile of the Databricks config file: section ``name`` (``DEFAULT`` counts
+    when it has keys) and its workspace ``host``, when set."""
 
     name: str
     host: str | None = None
