@@ -19,7 +19,8 @@ EXIT_BAD_INPUT = 2
 def error_handler(func: F) -> F:
     """Print ``Error: ...`` for any dltflow error and exit non-zero; ``--debug`` re-raises.
 
-    Config and input errors exit 2; everything else that dltflow raised exits 1.
+    Bad input (an invalid config or deployment file, a broken pipeline graph) exits 2;
+    everything else that dltflow raised exits 1.
     """
 
     @functools.wraps(func)
@@ -30,9 +31,10 @@ def error_handler(func: F) -> F:
         except DLTException as err:
             if (ctx.find_root().obj or {}).get("debug"):
                 raise
-            from dltflow.exceptions import ConfigError
+            from dltflow.exceptions import ConfigError, GraphError
 
             click.secho(f"Error: {err}", fg="red", err=True)
-            ctx.exit(EXIT_BAD_INPUT if isinstance(err, ConfigError) else EXIT_FAILED)
+            bad_input = isinstance(err, (ConfigError, GraphError))
+            ctx.exit(EXIT_BAD_INPUT if bad_input else EXIT_FAILED)
 
     return wrapper  # type: ignore[return-value]

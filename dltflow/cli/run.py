@@ -1,11 +1,129 @@
-"""``dltflow run``: run a pipeline locally (implemented in dltflow.local)."""
+"""``dltflow run``: run a pipeline locally with the local engine (:mod:`dltflow.local`).
+
+Three ways to name the pipeline::
+
+    dltflow run samples/pipelines/simple.py --conf conf/simple.yml   # a DLTMetaMixin file
+    dltflow run path/to/plain_dlt_file.py                            # `import dlt` code
+    dltflow run --deployment-file workflows/simple.yml --environment dev
+
+Full refresh: ``--full-refresh`` resets every table; ``--full-refresh-table NAME``
+(repeatable) resets only the tables named, which is unambiguous next to the positional
+``SOURCE`` (an optional-value ``--full-refresh [NAME]`` would swallow the source path).
+
+Exit codes: 0 the update completed, 1 it failed, 2 bad input (a missing file, an
+invalid config or deployment file, a broken graph).
+"""
 
 from __future__ import annotations
 
+import sys
+from pathlib import Path
+from typing import Any
+
 import click
 
+from dltflow.cli import EXIT_FAILED, error_handler, options
 
-@click.command()
-def run() -> None:
-    """Run a pipeline locally."""
-    raise click.ClickException("not implemented yet")
+__all__ = ["run"]
+
+_EXISTING_FILE = click.Path(exists=True, dir_okay=False, path_type=Path)
+
+
+@click.command(context_settings={"show_default": True})
+@click.argument("source", required=False, type=_EXISTING_FILE)
+@click.option("--conf", "--conf-file", "conf", type=_EXISTING_FILE, metavar="PATH",
+              help="The pipeline's config (YAML/JSON with a `dlt:` section).")
+@options.deployment_file
+@options.environment
+@options.workflow
+@click.option("--warehouse", type=click.Path(file_okay=False, path_type=Path),
+              default=Path(".dltflow"), help="Folder holding the tables, checkpoints and "
+              "event log.")
+@click.option("--schema", default="default", help="Catalog schema the tables are "
+              "registered in (spark.table('<schema>.<name>')).")
+@click.option("--full-refresh", is_flag=True, help="Reset every table (and its "
+              "checkpoints) and recompute from scratch.")
+@click.option("--full-refresh-table", "refresh_tables", multiple=True, metavar="NAME",
+              help="Reset only this table (repeatable).")
+@click.option("--select", "select", multiple=True, metavar="NAME",
+              help="Run only this dataset and its upstreams (repeatable).")
+@click.option("--remote", envvar="SPARK_REMOTE", metavar="sc://HOST:PORT", show_envvar=True,
+              help="Run on a Spark Connect server (a cluster, Databricks Connect).")
+@options.dry_run
+@options.output
+@error_handler
+def run(source: Path | None, conf: Path | None, deployment_file: str | None,
+        environment: str | None, workflows: tuple[str, ...], warehouse: Path, schema: str,
+        full_refresh: bool, refresh_tables: tuple[str, ...], select: tuple[str, ...],
+        remote: str | None, dry_run: bool, output: str) -> None:
+    """Run a pipeline locally, with DLT's semantics, and show what it did.
+
+    SOURCE is a Python file: a DLTMetaMixin pipeline (give --conf) or a plain DLT
+    source file that does `import dlt`. Or name a --deployment-file and --environment
+    to run the same tasks the deployed notebook runs.
+    """
+    target = _source(source, conf, deployment_file, environment, workflows)
+    # Lazy: `dltflow --help` must not import pyspark.
+    from dltflow.cli import render
+    from dltflow.local import describe, explain
+    from dltflow.local import run as run_pipeline
+    from dltflow.local.session import get_spark
+
+    common: dict[str, Any] = {"spark": get_spark(remote), "warehouse": warehouse,
+                              "schema": schema, "select": list(select) or None, **target}
+    if dry_run:
+        click.echo(describe(explain(**common)))
+        return
+    refresh: bool | list[str] = True if full_refresh else list(refresh_tables)
+    result = run_pipeline(full_refresh=refresh or False,
+                          on_event=render.EventPrinter(sys.stderr), **common)
+    if output == "json":
+        click.echo(render.result_json(result))
+    else:
+        click.echo(render.summary_table(result.datasets))
+    if result.status != "COMPLETED":
+        click.get_current_context().exit(EXIT_FAILED)
+
+
+def _source(source: Path | None, conf: Path | None, deployment_file: str | None,
+            environment: str | None, workflows: tuple[str, ...]) -> dict[str, Any]:
+    """The engine arguments naming the pipeline; mistakes are usage errors (exit 2)."""
+    if deployment_file is not None:
+        if source is not None or conf is not None:
+            raise click.UsageError("give SOURCE (with --conf) or --deployment-file, not both")
+        if not environment:
+            raise click.UsageError("--deployment-file needs --environment, e.g. "
+                                   "--environment dev")
+        if not Path(deployment_file).is_file():
+            raise click.BadParameter(f"file {deployment_file!r} does not exist",
+                                     param_hint="'--deployment-file'")
+        if workflows:
+            return {"source": _Workflows(deployment_file, environment, workflows)}
+        return {"source": Path(deployment_file), "environment": environment}
+    if source is None:
+        raise click.UsageError("name a pipeline: SOURCE (a Python file) or "
+                               "--deployment-file with --environment")
+    if environment or workflows:
+        raise click.UsageError("--environment and --workflow go with --deployment-file")
+    return {"source": source, "conf": conf}
+
+
+class _Workflows:
+    """Chosen workflows of a deployment file, as a source the engine can run.
+
+    The engine runs a whole environment; this declares only the named workflows, with
+    the same launcher the deployed notebook uses.
+    """
+
+    def __init__(self, deployment_file: str, environment: str, names: tuple[str, ...]) -> None:
+        self.deployment_file = deployment_file
+        self.environment = environment
+        self.names = names
+
+    def register_datasets(self) -> None:
+        from dltflow.deploy.launcher import pipeline_definers
+
+        for name in self.names:
+            for define in pipeline_definers(self.deployment_file, self.environment,
+                                            project_root=Path.cwd(), workflow=name):
+                define()
