@@ -20,6 +20,7 @@ import warnings
 from abc import ABCMeta
 from collections.abc import Mapping
 from contextvars import ContextVar
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -27,7 +28,7 @@ from pydantic import BaseModel
 
 from dltflow.exceptions import ConfigError, DatasetFailed, DLTException
 from dltflow.graph.backend import pipeline_registry
-from dltflow.graph.elements import Dataset, SourceLocation
+from dltflow.graph.elements import Dataset, SourceLocation, Table
 from dltflow.graph.registry import GraphRegistry
 from dltflow.quality.binding import elements_for, expectation_specs, read_target
 from dltflow.quality.config import DLTConfig, DLTConfigs, load_dlt_config
@@ -165,14 +166,48 @@ class PipelineBinding:
         if id(registry) in self._registered:
             return
         self._registered.add(id(registry))
-        for method in self.methods.values():
-            if method.takes_arguments:
-                continue
-            for element in elements_for(method.entry, method.query, method.location):
-                if isinstance(element, Dataset):
-                    registry.register_dataset(element)
-                else:
-                    registry.register_flow(element)
+        elements = [element for method in self.methods.values() if not method.takes_arguments
+                    for element in elements_for(method.entry, method.query, method.location)]
+        for element in _merge_flow_targets(elements):
+            if isinstance(element, Dataset):
+                registry.register_dataset(element)
+            else:
+                registry.register_flow(element)
+
+
+def _merge_flow_targets(elements: list[Any]) -> list[Any]:
+    """Declare a streaming table fed by several append flows once.
+
+    Each ``append_config`` entry declares its target; when several entries append into
+    one table (as in DLT, many flows, one table) the declarations are merged at the
+    first one, with the union of their expectations.
+    """
+    merged: dict[str, int] = {}
+    result: list[Any] = []
+    for element in elements:
+        is_target = isinstance(element, Table) and element.query is None
+        if not is_target or element.name not in merged:
+            if is_target:
+                merged[element.name] = len(result)
+            result.append(element)
+            continue
+        first = result[merged[element.name]]
+        result[merged[element.name]] = replace(
+            first, expectations=_union(first, element), comment=first.comment or element.comment)
+    return result
+
+
+def _union(first: Table, other: Table) -> tuple[Any, ...]:
+    specs = {spec.name: spec for spec in first.expectations}
+    for spec in other.expectations:
+        if spec.name in specs and specs[spec.name] != spec:
+            raise ConfigError(f"two entries append into '{first.name}' with different "
+                              f"expectations named '{spec.name}'",
+                              source=str(other.source_location or first.name),
+                              hint="expectations belong to the target table: give them "
+                                   "the same constraint and action, or different names.")
+        specs.setdefault(spec.name, spec)
+    return tuple(specs.values())
 
 
 def _validate_methods(instance: Any, config: DLTConfigs) -> None:
