@@ -74,9 +74,9 @@ def deploy_py_dlt(deployment_file: str | None, environment: str | None,
     if root is None:
         raise ConfigError("no dltflow.yml in this folder or above", source="command line",
                           hint="run `dltflow init` first, or run from the project folder.")
+    spec = load_deployment(path, environment, project_root=root)
     project = load_project(root)
     target = target_from_project(project, environment)
-    spec = load_deployment(path, environment, project_root=root)
     workspace_cfg = project.target(environment).workspace
     client = _client(profile, workspace_cfg.profile, workspace_cfg.host)
     echo = _Echo(output, dry_run)

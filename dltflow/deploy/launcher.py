@@ -148,6 +148,10 @@ def _import_class(root: str, module: str, class_name: str) -> type:
         raise ConfigError(f"cannot import {module} from {root}: {err}", source=module,
                           hint="check python_file, and that its dependencies are "
                                "installed.") from err
+    except Exception as err:  # user code failing at import time: say where
+        raise ConfigError(f"importing {module} from {root} failed: "
+                          f"{type(err).__name__}: {err}", source=module,
+                          hint="fix the error in the module's top-level code.") from err
     cls = getattr(imported, class_name, None)
     if not isinstance(cls, type):
         raise ConfigError(f"{module} has no class {class_name!r}", source=module,
@@ -184,8 +188,12 @@ def _load_conf(root: str, conf_path: str) -> Any:
 
 def _instantiate(cls: type, spark: Any, conf: Any) -> Any:
     """``cls(spark=..., init_conf=...)``, or the closest signature the class accepts."""
+    # The class's own __init__: the metaclass's __call__ would show only (*args, **kwargs).
+    init = cls.__init__  # type: ignore[misc]
+    if init is object.__init__:
+        return cls()
     try:
-        params = inspect.signature(cls).parameters
+        params = dict(list(inspect.signature(init).parameters.items())[1:])
     except (TypeError, ValueError):
         return cls(spark=spark, init_conf=conf)
     names = [n for n, p in params.items() if p.kind not in (p.VAR_POSITIONAL, p.VAR_KEYWORD)]

@@ -109,7 +109,7 @@ def _value_problems(path: str, value: Any, tp: Any) -> list[str]:
     if dataclasses.is_dataclass(tp):
         if not isinstance(value, Mapping):
             return [f"field '{path}': expected a mapping"]
-        kept = tp.from_dict(dict(value)).as_dict()  # type: ignore[attr-defined]
+        kept = tp.from_dict(dict(value)).as_dict()  # type: ignore[union-attr]
         return [f"field '{path}.{lost}': unknown key or value" for lost in _lost(value, kept)]
     if tp is bool and not isinstance(value, bool):
         return [f"field '{path}': expected true or false"]
@@ -146,5 +146,5 @@ def _convert(value: Any, tp: Any) -> Any:
         (item_tp,) = typing.get_args(tp)
         return [_convert(item, item_tp) for item in value]
     if dataclasses.is_dataclass(tp):
-        return tp.from_dict(dict(value))  # type: ignore[attr-defined]
+        return tp.from_dict(dict(value))  # type: ignore[union-attr]
     return value

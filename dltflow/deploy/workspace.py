@@ -206,6 +206,7 @@ class Workspace:
     def _calling(self, action: str) -> Iterator[None]:
         import requests
         from databricks.sdk import errors
+        from databricks.sdk.errors.base import DatabricksError
 
         kinds: tuple[tuple[type[BaseException], str], ...] = (
             (errors.Unauthenticated, "unauthenticated"),
@@ -213,7 +214,7 @@ class Workspace:
             (errors.NotFound, "not_found"),
             (errors.ResourceConflict, "conflict"),
             (errors.TooManyRequests, "throttled"),
-            (errors.DatabricksError, "server_error"),
+            (DatabricksError, "server_error"),
             (TimeoutError, "server_error"),
             (requests.RequestException, "unreachable"),
         )

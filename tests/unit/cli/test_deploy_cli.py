@@ -1,0 +1,116 @@
+"""``dltflow deploy-py-dlt`` through click's CliRunner, against the fake workspace."""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner, Result
+
+from dltflow.cli.interface import cli
+from tests.fakeworkspace import FakeWorkspace, Fault
+from tests.fakeworkspace.schema import settings_problems
+from tests.fakeworkspace.server import TOKEN
+from tests.unit.deploy.conftest import build_project
+
+DEPLOY = ["deploy-py-dlt", "--deployment-file", "workflows/people.yml", "--environment", "dev"]
+
+
+@pytest.fixture
+def fake(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeWorkspace]:
+    for key in list(os.environ):
+        if key.startswith("DATABRICKS_"):
+            monkeypatch.delenv(key)
+    with FakeWorkspace(validate_settings=settings_problems) as server:
+        monkeypatch.setenv("DATABRICKS_CONFIG_FILE", str(tmp_path / "no-databrickscfg"))
+        monkeypatch.setenv("DATABRICKS_HOST", server.url)
+        monkeypatch.setenv("DATABRICKS_TOKEN", TOKEN)
+        monkeypatch.chdir(build_project(tmp_path / "proj"))
+        yield server
+        assert server.schema_problems == []
+
+
+def invoke(*args: str) -> Result:
+    result = CliRunner().invoke(cli, [*DEPLOY, "--poll-seconds", "0.01", *args])
+    assert TOKEN not in result.output
+    return result
+
+
+def test_deploy_prints_progress_id_and_url(fake: FakeWorkspace) -> None:
+    result = invoke()
+    assert result.exit_code == 0, result.output
+    (pipeline_id,) = fake.pipelines
+    assert "Uploading sample_pkg/pipelines/people.py" in result.stderr
+    assert f"people-pipeline: created, id {pipeline_id}" in result.stdout
+    assert f"{fake.url}/pipelines/{pipeline_id}" in result.stdout
+    again = invoke()
+    assert again.exit_code == 0 and "people-pipeline: unchanged" in again.stdout
+    assert len(fake.pipelines) == 1
+
+
+def test_dry_run_shows_notebook_and_body_and_writes_nothing(fake: FakeWorkspace) -> None:
+    result = invoke("--dry-run")
+    assert result.exit_code == 0, result.output
+    assert fake.writes() == []
+    assert "# Databricks notebook source" in result.stdout
+    assert "--- POST /api/2.0/pipelines ---" in result.stdout
+    assert '"name": "people-pipeline"' in result.stdout
+    assert "Would deploy 1 pipeline(s)" in result.stdout
+
+
+def test_json_output_is_one_object(fake: FakeWorkspace) -> None:
+    result = invoke("--output", "json", "--as-individual")
+    assert result.exit_code == 0, result.output
+    summary = json.loads(result.stdout)
+    (pipeline,) = summary["pipelines"]
+    assert pipeline["name"] == "[dev_jane.doe] people-pipeline"
+    assert pipeline["pipeline_id"] in fake.pipelines and pipeline["action"] == "created"
+
+
+def test_run_and_wait(fake: FakeWorkspace) -> None:
+    result = invoke("--run", "--wait")
+    assert result.exit_code == 0, result.output
+    assert "COMPLETED" in result.stderr
+    fake.next_update_outcome = "FAILED"
+    failed = invoke("--run", "--wait")
+    assert failed.exit_code == 1
+    assert "ended FAILED" in failed.stderr and "expectation violated" in failed.stderr
+
+
+@pytest.mark.parametrize(("args", "message"), [
+    (["--environment", "prod"], "no environment 'prod'"),
+    (["--wait"], "--wait needs --run"),
+    (["--workflow", "nope"], "no workflow named 'nope'"),
+])
+def test_bad_input_exits_2(fake: FakeWorkspace, args: list[str], message: str) -> None:
+    result = invoke(*args)
+    assert result.exit_code == 2 and message in result.stderr
+    assert "Traceback" not in result.output
+
+
+def test_invalid_deployment_file_names_the_field(fake: FakeWorkspace) -> None:
+    path = Path("workflows/people.yml")
+    path.write_text(path.read_text().replace("catalog: main", "catalgo: main"))
+    result = invoke()
+    assert result.exit_code == 2
+    assert "workflows/people.yml" in result.stderr and "field 'catalgo'" in result.stderr
+
+
+def test_api_error_is_one_message(fake: FakeWorkspace) -> None:
+    fake.inject(Fault("/api/2.0/workspace/import", 403, times=100))
+    result = invoke()
+    assert result.exit_code == 1
+    assert "Error: Could not upload" in result.stderr and "permission denied" in result.stderr
+    assert "Traceback" not in result.output and fake.pipelines == {}
+
+
+def test_no_credentials_is_a_clear_error(fake: FakeWorkspace,
+                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("DATABRICKS_HOST")
+    monkeypatch.delenv("DATABRICKS_TOKEN")
+    result = invoke()
+    assert result.exit_code == 1
+    assert "Could not authenticate" in result.stderr and "DATABRICKS_HOST" in result.stderr
