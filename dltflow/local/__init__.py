@@ -28,7 +28,7 @@ from dltflow.local.events import (
     read_event_log,
 )
 from dltflow.local.explain import describe, explain
-from dltflow.local.pipeline import DEFAULT_WAREHOUSE, run
+from dltflow.local.pipeline import DEFAULT_WAREHOUSE, current_warehouse, run
 from dltflow.local.plan import ExecutionPlan, PlannedFlow, PlanStep, build_plan
 from dltflow.local.registry import LocalRegistry
 from dltflow.local.result import DatasetResult, PipelineResult
@@ -50,6 +50,7 @@ __all__ = [
     "RunStarted",
     "Warehouse",
     "build_plan",
+    "current_warehouse",
     "describe",
     "explain",
     "read_event_log",

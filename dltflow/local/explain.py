@@ -67,10 +67,14 @@ def explain(source: Any, *, spark: SparkSession | None = None,
     store = Warehouse(spark, Path(warehouse or DEFAULT_WAREHOUSE), schema)
     registry = LocalRegistry()
     live.install()
+    from dltflow.local.pipeline import _current_warehouse
+
+    token = _current_warehouse.set(store.root)
     with registration_context(registry):
         try:
             _, plan = plan_pipeline(source, spark=spark, registry=registry, warehouse=store,
                                     conf=conf, environment=environment, select=select)
         finally:
             live.drop_bare_views(spark)
+            _current_warehouse.reset(token)
     return plan

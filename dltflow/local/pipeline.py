@@ -12,6 +12,7 @@ import time
 import uuid
 from collections.abc import Callable, Collection, Mapping, Sequence
 from contextlib import ExitStack
+from contextvars import ContextVar
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -30,13 +31,28 @@ if TYPE_CHECKING:
     from pyspark.sql import SparkSession
 
 DEFAULT_WAREHOUSE = ".dltflow"
+_current_warehouse: ContextVar[Path | None] = ContextVar("dltflow_warehouse", default=None)
+
+
+def current_warehouse() -> Path | None:
+    """The warehouse folder of the local run in progress (None outside a run).
+
+    Lets a pipeline place local inputs (e.g. a landing folder) beside its tables.
+    """
+    return _current_warehouse.get()
 Source = Any
-"""A ``DLTMetaMixin`` instance, a pipeline file path, or a deployment file path."""
+"""A ``DLTMetaMixin`` instance, a pipeline file path, a deployment file path, or a
+zero-argument function that declares datasets with the DLT API when called."""
 
 
 def _declare(source: Source, registry: LocalRegistry, spark: SparkSession,
              conf: str | Path | Mapping[str, Any] | None, environment: str | None) -> str:
     """Let ``source`` declare its datasets into ``registry``; returns the pipeline's name."""
+    if callable(source) and not isinstance(source, type) \
+            and not hasattr(source, "register_datasets"):
+        with declaring(registry):
+            source()  # a function that declares datasets with the dlt API
+        return getattr(source, "__name__", "pipeline")
     if not isinstance(source, (str, Path)):
         if not hasattr(source, "register_datasets"):
             raise ConfigError(f"cannot run a {type(source).__name__}",
@@ -92,8 +108,8 @@ def run(source: Source, *, spark: SparkSession | None = None,
 
     Args:
         source: a ``DLTMetaMixin`` instance; a DLT source file (``import dlt``,
-            ``from pyspark import pipelines as dp``, or a mixin class); or a deployment
-            file, with ``environment``.
+            ``from pyspark import pipelines as dp``, or a mixin class); a deployment
+            file, with ``environment``; or a function declaring datasets when called.
         spark: the session to use (classic or Spark Connect); a local one by default.
         conf: the config of a pipeline file (a path or a dict), given to it as
             ``--conf`` on ``sys.argv``.
@@ -125,6 +141,8 @@ def run(source: Source, *, spark: SparkSession | None = None,
         stack.enter_context(registration_context(registry))
         stack.enter_context(declaring(registry))
         stack.callback(live.drop_bare_views, spark)
+        token = _current_warehouse.set(store.root)
+        stack.callback(_current_warehouse.reset, token)
         store.register_existing()
         try:
             name, plan = plan_pipeline(source, spark=spark, registry=registry, warehouse=store,

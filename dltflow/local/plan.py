@@ -11,7 +11,7 @@ the datasets and the ``file:line`` of the declaration, before anything is writte
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -85,11 +85,24 @@ def _location(element: Any) -> str | None:
     return str(loc) if loc else None
 
 
+def _same_streaming_target(found: list[Dataset]) -> bool:
+    """Several append-flow config entries each declare their (flow-only) target table."""
+    return all(isinstance(d, Table) and d.kind == "streaming_table" and d.query is None
+               for d in found)
+
+
+def _merged(found: list[Dataset]) -> Dataset:
+    specs = {s.name: s for d in found for s in d.expectations}
+    return replace(found[0], expectations=tuple(specs.values()))
+
+
 def _check_duplicates(registry: LocalRegistry) -> dict[str, Dataset]:
     by_name: dict[str, list[Dataset]] = {}
     for dataset in registry.datasets:
         by_name.setdefault(dataset.name, []).append(dataset)
     for name, found in by_name.items():
+        if len(found) > 1 and _same_streaming_target(found):
+            found[:] = [_merged(found)]
         if len(found) > 1:
             where = ", ".join(_location(d) or "<unknown>" for d in found)
             raise GraphError(f"dataset '{name}' is declared {len(found)} times ({where})",
