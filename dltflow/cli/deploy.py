@@ -35,13 +35,16 @@ __all__ = ["deploy_py_dlt"]
 @click.option("--full-refresh", is_flag=True, help="With --run: reset all tables first.")
 @click.option("--profile", metavar="NAME",
               help="Databricks config profile (overrides the target's).")
+@click.option("--dltflow-requirement", envvar="DLTFLOW_REQUIREMENT", metavar="SPEC",
+              help="What the notebook's %pip installs for dltflow (default: dltflow==<this "
+                   "version>; e.g. a wheel in a volume).")
 @click.option("--poll-seconds", type=float, default=5.0, hidden=True)
 @options.output
 @error_handler
 def deploy_py_dlt(deployment_file: str | None, environment: str | None,
                   workflows: tuple[str, ...], as_individual: bool, dry_run: bool,
                   run_now: bool, wait: bool, full_refresh: bool, profile: str | None,
-                  poll_seconds: float, output: str) -> None:
+                  dltflow_requirement: str | None, poll_seconds: float, output: str) -> None:
     """Deploy the pipelines of a deployment file's environment to Databricks.
 
     \b
@@ -81,7 +84,8 @@ def deploy_py_dlt(deployment_file: str | None, environment: str | None,
     client = _client(profile, workspace_cfg.profile, workspace_cfg.host)
     echo = _Echo(output, dry_run)
     result = deploy(spec, target, Workspace(client), workflows=workflows or None,
-                    as_individual=as_individual, dry_run=dry_run, on_event=echo.event)
+                    as_individual=as_individual, dry_run=dry_run, on_event=echo.event,
+                    dltflow_requirement=dltflow_requirement)
     summary: dict[str, Any] = {
         "dry_run": dry_run, "artifacts": result.artifact_root, "uploaded": len(result.uploaded),
         "pipelines": [{"name": p.name, "pipeline_id": p.pipeline_id, "url": p.url,

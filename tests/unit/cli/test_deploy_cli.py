@@ -52,8 +52,9 @@ def test_deploy_prints_progress_id_and_url(fake: FakeWorkspace) -> None:
 
 
 def test_dry_run_shows_notebook_and_body_and_writes_nothing(fake: FakeWorkspace) -> None:
-    result = invoke("--dry-run")
+    result = invoke("--dry-run", "--dltflow-requirement", "/Volumes/main/libs/dltflow.whl")
     assert result.exit_code == 0, result.output
+    assert "# MAGIC %pip install /Volumes/main/libs/dltflow.whl" in result.stdout
     assert fake.writes() == []
     assert "# Databricks notebook source" in result.stdout
     assert "--- POST /api/2.0/pipelines ---" in result.stdout
