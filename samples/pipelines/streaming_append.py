@@ -72,7 +72,8 @@ class StreamingAppendPipeline(DLTMetaMixin):
         if isinstance(conf, (str, Path)):  # a config path, as `dltflow run --conf` passes it
             conf = yaml.safe_load(Path(conf).read_text(encoding="utf-8"))
         reader = (conf or {}).get("reader") or {}
-        return Path(reader.get("landing_dir", ".dltflow/landing"))
+        # Absolute: Spark (or a Spark Connect server) resolves paths from its own cwd.
+        return Path(reader.get("landing_dir", ".dltflow/landing")).resolve()
 
     def orders_json(self) -> DataFrame:
         stream = self.spark.readStream.schema(ORDER_SCHEMA).json(str(self.landing / "json"))
