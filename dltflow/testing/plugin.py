@@ -1,14 +1,30 @@
-"""pytest plugin: a session-wide local SparkSession and a fixture that runs pipelines."""
+"""pytest plugin: a session-wide local SparkSession and a fixture that runs pipelines.
+
+Installed with dltflow (entry point ``pytest11``), so a project's tests can use::
+
+    def test_my_pipeline(run_pipeline):
+        result = run_pipeline(MyPipeline, conf="conf/my_pipeline.yml")
+        assert result.status == "COMPLETED"
+        assert result.datasets["orchestrate"].output_rows == 5
+
+Each test gets its own warehouse folder (under pytest's ``tmp_path``), so runs never see
+each other's tables; the Spark session is shared, because starting one costs seconds.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from typing import TYPE_CHECKING
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
 if TYPE_CHECKING:
     from pyspark.sql import SparkSession
+
+    from dltflow.local import PipelineResult
+
+RunPipeline = Callable[..., "PipelineResult"]
 
 
 @pytest.fixture(scope="session")
@@ -18,3 +34,32 @@ def spark() -> Iterator[SparkSession]:
 
     session = get_spark(app_name="dltflow-tests")
     yield session
+
+
+@pytest.fixture
+def dltflow_warehouse(tmp_path: Path) -> Path:
+    """The warehouse folder of this test's pipeline runs."""
+    return tmp_path / "warehouse"
+
+
+@pytest.fixture
+def run_pipeline(spark: SparkSession, dltflow_warehouse: Path) -> RunPipeline:
+    """Run a pipeline with the local engine and return its result.
+
+    The callable takes what :func:`dltflow.local.run` takes: a pipeline instance, a
+    ``DLTMetaMixin`` subclass (instantiated with ``spark`` and ``init_conf=conf``), a
+    DLT source file, or a deployment file with ``environment=``. The test's session and
+    warehouse are used unless given. Definition errors are raised; a failing update
+    comes back with ``status == "FAILED"`` and ``error`` set.
+    """
+
+    def _run(source: Any, **options: Any) -> PipelineResult:
+        from dltflow.local import run
+
+        if isinstance(source, type):
+            source = source(spark, init_conf=options.pop("conf", None))
+        options.setdefault("spark", spark)
+        options.setdefault("warehouse", dltflow_warehouse)
+        return run(source, **options)
+
+    return _run
