@@ -89,7 +89,9 @@ class PlannedFlow:
         if isinstance(self.element.source, str):
             snapshot = resolver.read(self.element.source, streaming=False)
             return _snapshot_schema_frame(snapshot, self.element)
-        return None
+        # A snapshot function: its first snapshot (usually a lazy read) gives the schema.
+        first = self.element.source(None)
+        return None if first is None else _snapshot_schema_frame(first[0], self.element)
 
 
 def _cdc_schema_frame(changes: DataFrame, flow: ApplyChangesFlow) -> DataFrame:

@@ -212,8 +212,8 @@ class Warehouse:
     def register(self, name: str) -> None:
         """(Re-)point ``<schema>.<name>`` at the current version."""
         path, schema = self.path(name), self.stored_schema(name)
-        if path is None or schema is None:
-            return
+        if path is None or schema is None or not schema.fields:
+            return  # nothing to publish yet (a flow-only table before its first batch)
         partition_cols = self.meta(name).get("partition_cols") or []
         qualified = self._qualified(name)
         self.spark.sql(f"DROP TABLE IF EXISTS {qualified}")

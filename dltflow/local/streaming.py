@@ -11,7 +11,6 @@ micro-batch stops the stream before its checkpoint commits, and is re-raised as 
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
@@ -24,14 +23,6 @@ if TYPE_CHECKING:
 
     from dltflow.local.plan import ExecutionPlan, PlannedFlow, PlanStep
     from dltflow.local.storage import Warehouse
-
-
-def _jsonable(value: Any) -> Any:
-    try:
-        json.dumps(value)
-    except TypeError:
-        return str(value)
-    return value
 
 
 class StreamingFlows:
@@ -146,7 +137,6 @@ class StreamingFlows:
         assert isinstance(element, ApplyChangesFlow)
         if element.once and self.warehouse.once_done(step.name, flow.name):
             return "SKIPPED"
-        self._ensure_table(step)
         streaming = self._source_streams(element.source)
         changes = self.read(element.source, streaming=streaming)
 
@@ -163,34 +153,34 @@ class StreamingFlows:
         return "COMPLETED"
 
     def run_snapshot(self, step: PlanStep, flow: PlannedFlow, counts: FlowCounts) -> None:
-        """Apply the next snapshot(s) of a snapshot flow."""
+        """Apply the source's snapshot, or every newer snapshot a snapshot function returns."""
         from dltflow.local import cdc  # type: ignore[attr-defined]
 
         element = flow.element
         assert isinstance(element, SnapshotFlow)
-        self._ensure_table(step)
 
-        def apply(snapshot: DataFrame) -> None:
+        def apply(snapshot: DataFrame, version: Any = None) -> None:
             state = self._state(step.name)
-            self._republish(step, cdc.apply_snapshot(state, snapshot, element), element, counts)
+            new_state = cdc.apply_snapshot(state, snapshot, element, version=version)
+            self._republish(step, new_state, element, counts)
 
         if isinstance(element.source, str):
             apply(self.read(element.source))
             return
-        key = f"snapshot_version:{flow.name}"
-        version = self.warehouse.get_value(step.name, key)
+        state = self._state(step.name)
+        version = cdc.last_snapshot_version(state) if state is not None else None
         while True:
             result = self._next_snapshot(step, flow, element, version)
             if result is None:
                 return
             snapshot, new_version = result
-            if new_version is not None and _jsonable(new_version) == version:
-                raise DLTException(f"snapshot function of '{step.name}' returned version "
-                                   f"{new_version!r} again; it must return None when there "
-                                   "is no newer snapshot.")
-            apply(snapshot)
-            version = _jsonable(new_version)
-            self.warehouse.put_value(step.name, key, version)
+            if new_version is None or (version is not None and new_version <= version):
+                raise DLTException(
+                    f"snapshot function of '{step.name}' returned version {new_version!r} "
+                    f"after {version!r}; versions must increase, and the function must "
+                    "return None when there is no newer snapshot.")
+            apply(snapshot, new_version)
+            version = new_version
 
     @staticmethod
     def _next_snapshot(step: PlanStep, flow: PlannedFlow, element: SnapshotFlow,
