@@ -32,6 +32,7 @@ from dltflow.local.pipeline import DEFAULT_WAREHOUSE, current_warehouse, run
 from dltflow.local.plan import ExecutionPlan, PlannedFlow, PlanStep, build_plan
 from dltflow.local.registry import LocalRegistry
 from dltflow.local.result import DatasetResult, PipelineResult
+from dltflow.local.session import get_spark
 from dltflow.local.storage import Warehouse
 
 __all__ = [
@@ -53,6 +54,7 @@ __all__ = [
     "current_warehouse",
     "describe",
     "explain",
+    "get_spark",
     "read_event_log",
     "run",
 ]

@@ -61,7 +61,7 @@ class FlowFinished:
         flow: the flow's name.
         dataset: the dataset it wrote.
         status: ``COMPLETED``, ``FAILED`` or ``SKIPPED``.
-        output_rows: rows written (or kept, for a view).
+        output_rows: rows written (or kept, for a view); None when not counted.
         dropped_rows: rows removed by ``drop``/``quarantine`` expectations.
         expectations: per-expectation counts.
         duration_s: wall time in seconds.
@@ -71,7 +71,7 @@ class FlowFinished:
     flow: str
     dataset: str
     status: str
-    output_rows: int = 0
+    output_rows: int | None = 0
     dropped_rows: int = 0
     expectations: tuple[ExpectationMetrics, ...] = ()
     duration_s: float = 0.0

@@ -125,7 +125,7 @@ def _classes() -> list[tuple[Any, Any, Any]]:
     from pyspark.sql.session import SparkSession
     from pyspark.sql.streaming.readwriter import DataStreamReader
 
-    found = [(SparkSession, DataFrameReader, DataStreamReader)]
+    found: list[tuple[Any, Any, Any]] = [(SparkSession, DataFrameReader, DataStreamReader)]
     try:  # Spark Connect is optional (grpc may be missing)
         from pyspark.sql.connect.readwriter import DataFrameReader as ConnectReader
         from pyspark.sql.connect.session import SparkSession as ConnectSession

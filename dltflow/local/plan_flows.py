@@ -51,9 +51,9 @@ class PlannedFlow:
     @property
     def query(self) -> Callable[[], DataFrame]:
         """The user's function (``query`` and ``append`` flows)."""
-        query = getattr(self.element, "query", None)
+        query: Callable[[], DataFrame] | None = getattr(self.element, "query", None)
         assert query is not None, f"flow {self.name} has no query function"
-        return query  # type: ignore[no-any-return]
+        return query
 
     @property
     def source(self) -> Any:
@@ -97,18 +97,18 @@ class PlannedFlow:
 def _cdc_schema_frame(changes: DataFrame, flow: ApplyChangesFlow) -> DataFrame:
     """What the target of a CDC flow looks like, computed on empty changes."""
     try:
-        from dltflow.local import cdc  # type: ignore[attr-defined]
+        from dltflow.local import cdc
     except ImportError:  # the CDC module is optional until it lands
         return changes
-    return cdc.visible(cdc.apply_changes(None, changes, flow), flow)  # type: ignore[no-any-return]
+    return cdc.visible(cdc.apply_changes(None, changes, flow), flow)
 
 
 def _snapshot_schema_frame(snapshot: DataFrame, flow: SnapshotFlow) -> DataFrame:
     try:
-        from dltflow.local import cdc  # type: ignore[attr-defined]
+        from dltflow.local import cdc
     except ImportError:
         return snapshot
-    return cdc.visible(cdc.apply_snapshot(None, snapshot, flow), flow)  # type: ignore[no-any-return]
+    return cdc.visible(cdc.apply_snapshot(None, snapshot, flow), flow)
 
 
 def flows_by_target(datasets: Iterable[Dataset], flows: Iterable[Flow]

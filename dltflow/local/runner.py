@@ -31,9 +31,9 @@ if TYPE_CHECKING:
 @contextmanager
 def _spark_conf(spark: SparkSession, conf: Mapping[str, str]) -> Iterator[None]:
     """Set a flow's ``spark_conf`` while it runs, then restore the session's values."""
-    previous = {key: spark.conf.get(key, None) for key in conf}
-    for key, value in conf.items():
-        spark.conf.set(key, str(value))
+    previous: dict[str, str | None] = {key: spark.conf.get(key, None) for key in conf}
+    for key, setting in conf.items():
+        spark.conf.set(key, str(setting))
     try:
         yield
     finally:

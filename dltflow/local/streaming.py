@@ -33,12 +33,13 @@ class StreamingFlows:
     warehouse: Warehouse
     views: dict[str, DataFrame]
 
-    # provided by the runner
-    def query(self, step: PlanStep, flow: PlannedFlow) -> DataFrame: ...
-    def read(self, name: str, *, streaming: bool = False) -> DataFrame: ...
-    def publish(self, step: PlanStep, df: DataFrame, specs: Any, counts: FlowCounts) -> None: ...
-    @staticmethod
-    def writer(df: DataFrame, table: Table) -> Any: ...
+    if TYPE_CHECKING:  # provided by the runner
+        def query(self, step: PlanStep, flow: PlannedFlow) -> DataFrame: ...
+        def read(self, name: str, *, streaming: bool = False) -> DataFrame: ...
+        def publish(self, step: PlanStep, df: DataFrame, specs: Any,
+                    counts: FlowCounts) -> None: ...
+        @staticmethod
+        def writer(df: DataFrame, table: Table) -> Any: ...
 
     def _ensure_table(self, step: PlanStep) -> Table:
         table = step.dataset
@@ -111,7 +112,7 @@ class StreamingFlows:
     def _republish(self, step: PlanStep, new_state: DataFrame, flow: Any,
                    counts: FlowCounts) -> None:
         """Persist ``new_state`` atomically, then publish what the table shows."""
-        from dltflow.local import cdc  # type: ignore[attr-defined]
+        from dltflow.local import cdc
 
         staged = self.warehouse.staging(step.name)
         try:
@@ -131,7 +132,7 @@ class StreamingFlows:
 
     def run_apply_changes(self, step: PlanStep, flow: PlannedFlow, counts: FlowCounts) -> str:
         """Apply the source's change events to the target (incrementally when streaming)."""
-        from dltflow.local import cdc  # type: ignore[attr-defined]
+        from dltflow.local import cdc
 
         element = flow.element
         assert isinstance(element, ApplyChangesFlow)
@@ -154,7 +155,7 @@ class StreamingFlows:
 
     def run_snapshot(self, step: PlanStep, flow: PlannedFlow, counts: FlowCounts) -> None:
         """Apply the source's snapshot, or every newer snapshot a snapshot function returns."""
-        from dltflow.local import cdc  # type: ignore[attr-defined]
+        from dltflow.local import cdc
 
         element = flow.element
         assert isinstance(element, SnapshotFlow)
