@@ -224,3 +224,16 @@ def test_unknown_deployment_environment_exits_2(spark: SparkSession, tmp_path: P
                     "prod", "--warehouse", tmp_path)
     assert result.exit_code == 2
     assert "prod" in result.stderr
+
+
+def test_deployment_file_with_a_chosen_workflow(spark: SparkSession, tmp_path: Path,
+                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(ROOT)
+    base = ["run", "--deployment-file", "workflows/simple.yml", "--environment", "dev",
+            "--warehouse", tmp_path]
+    result = invoke(*base, "--workflow", "dltflow-simple", "--output", "json")
+    assert result.exit_code == 0, result.output
+    assert as_json(result)["datasets"]["orchestrate"]["output_rows"] == 5
+    unknown = invoke(*base, "--workflow", "nope")
+    assert unknown.exit_code == 2
+    assert "nope" in unknown.stderr
