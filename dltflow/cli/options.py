@@ -6,14 +6,9 @@ one another command relies on.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Any, TypeVar
-
 import click
 
 __all__ = ["deployment_file", "dry_run", "environment", "output", "workflow"]
-
-F = TypeVar("F", bound=Callable[..., Any])
 
 deployment_file = click.option(
     "--deployment-file",
