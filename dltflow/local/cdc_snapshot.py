@@ -87,7 +87,16 @@ def _marker(snapshot: DataFrame, version: Any) -> DataFrame:
     from pyspark.sql import functions as F
 
     return snapshot.sparkSession.range(1).select(
-        F.lit(version).alias(VERSION), F.lit(MARKER).alias(KIND))
+        _literal(version).alias(VERSION), F.lit(MARKER).alias(KIND))
+
+
+def _literal(version: Any) -> Column:
+    """The version as a literal; Python ints are always BIGINT so the type never changes."""
+    from pyspark.sql import functions as F
+
+    if isinstance(version, int) and not isinstance(version, bool):
+        return F.lit(version).cast("bigint")
+    return F.lit(version)
 
 
 def _scd1_rows(snapshot: DataFrame) -> DataFrame:
@@ -100,7 +109,7 @@ def _scd2_rows(state: DataFrame | None, snapshot: DataFrame, flow: SnapshotFlow,
                version: Any) -> DataFrame:
     from pyspark.sql import functions as F
 
-    at = F.lit(version)
+    at = _literal(version)
     columns = snapshot.columns
     values = [c for c in columns if c not in flow.keys]
     new = snapshot.select(*flow.keys, F.struct(*columns).alias("__n"))
