@@ -74,9 +74,7 @@ def test_medium(spark: SparkSession, tmp_path: Path) -> None:
     assert "raw_people" not in {t.name for t in spark.catalog.listTables("medium_sample")}
 
 
-def test_streaming_append_is_incremental(spark: SparkSession, tmp_path: Path,
-                                         monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.chdir(tmp_path)  # the landing folder is relative to the working directory
+def test_streaming_append_is_incremental(spark: SparkSession, tmp_path: Path) -> None:
     args = (ROOT / "samples/pipelines/streaming_append.py", "--conf",
             ROOT / "conf/streaming_append.yml", "--warehouse", tmp_path / "wh")
     first = streaming_append.JSON_ORDERS + streaming_append.CSV_ORDERS
@@ -89,7 +87,7 @@ def test_streaming_append_is_incremental(spark: SparkSession, tmp_path: Path,
     more_json = [{"order_id": 5, "customer": "heidi", "amount": 9.0, "channel": "web"}]
     more_csv = [{"order_id": 104, "customer": "ivan", "amount": 1.5, "channel": "store"},
                 {"order_id": 105, "customer": "judy", "amount": -1.0, "channel": "store"}]
-    streaming_append.write_batch(tmp_path / ".dltflow" / "landing", "orders-0002", more_json,
+    streaming_append.write_batch(tmp_path / "wh" / "landing", "orders-0002", more_json,
                                  more_csv)
     second = run_json(*args)["datasets"]["orders"]
     assert second["output_rows"] == 2 and second["dropped_rows"] == 1  # only the new files

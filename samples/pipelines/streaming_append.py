@@ -6,9 +6,9 @@ the streaming table ``orders`` (see ``conf/streaming_append.yml``). The streamin
 table's checkpoints live in the warehouse, so a second ``dltflow run`` processes only
 files that arrived since the first; ``--full-refresh`` starts over.
 
-The sample is self-contained: when the landing folder (``reader.landing_dir`` in the
-config, relative to the working directory; default ``.dltflow/landing``, beside the
-default warehouse) is missing, it writes a first batch of files into it::
+The sample is self-contained: the landing folder is ``reader.landing_dir`` from the
+config, relative to the warehouse of the run (``dltflow run --warehouse DIR``; default
+``.dltflow``), and when it is missing the sample writes a first batch of files into it::
 
     dltflow run samples/pipelines/streaming_append.py --conf conf/streaming_append.yml
 """
@@ -24,6 +24,7 @@ import yaml
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 
+from dltflow.local import DEFAULT_WAREHOUSE, current_warehouse
 from dltflow.quality import DLTMetaMixin
 
 ORDER_SCHEMA = "order_id int, customer string, amount double, channel string"
@@ -63,23 +64,28 @@ class StreamingAppendPipeline(DLTMetaMixin):
                  ) -> None:
         self.spark = spark
         self.init_conf = init_conf
-        self.landing = self._landing_dir()
-        if not self.landing.exists():
-            write_batch(self.landing, "orders-0001", JSON_ORDERS, CSV_ORDERS)
 
-    def _landing_dir(self) -> Path:
+    def landing(self) -> Path:
+        """The landing folder, seeded with a first batch of files when missing.
+
+        Resolved when a query runs (inside the local run), so it follows the run's
+        warehouse; absolute, because Spark (or a Spark Connect server) resolves relative
+        paths from its own working directory.
+        """
         conf = self.init_conf
         if isinstance(conf, (str, Path)):  # a config path, as `dltflow run --conf` passes it
             conf = yaml.safe_load(Path(conf).read_text(encoding="utf-8"))
-        reader = (conf or {}).get("reader") or {}
-        # Absolute: Spark (or a Spark Connect server) resolves paths from its own cwd.
-        return Path(reader.get("landing_dir", ".dltflow/landing")).resolve()
+        configured = Path(((conf or {}).get("reader") or {}).get("landing_dir", "landing"))
+        folder = (Path(current_warehouse() or DEFAULT_WAREHOUSE) / configured).resolve()
+        if not folder.exists():
+            write_batch(folder, "orders-0001", JSON_ORDERS, CSV_ORDERS)
+        return folder
 
     def orders_json(self) -> DataFrame:
-        stream = self.spark.readStream.schema(ORDER_SCHEMA).json(str(self.landing / "json"))
+        stream = self.spark.readStream.schema(ORDER_SCHEMA).json(str(self.landing() / "json"))
         return stream.withColumn("source", F.lit("json"))
 
     def orders_csv(self) -> DataFrame:
         stream = (self.spark.readStream.schema(ORDER_SCHEMA).option("header", True)
-                  .csv(str(self.landing / "csv")))
+                  .csv(str(self.landing() / "csv")))
         return stream.withColumn("source", F.lit("csv"))
