@@ -99,8 +99,9 @@ def prepare(changes: DataFrame, flow: ApplyChangesFlow) -> DataFrame:
     """Turn raw change rows into events: selected columns + ``__dltflow_op`` + order."""
     from pyspark.sql import functions as F
 
-    if flow.where is not None:
-        changes = changes.where(condition(flow.where))
+    where = condition(flow.where)
+    if where is not None:
+        changes = changes.where(where)
     columns = selected_columns(changes.columns, flow)
     truncate, delete = condition(flow.apply_as_truncates), condition(flow.apply_as_deletes)
     op = F.lit(UPSERT)
