@@ -73,7 +73,7 @@ def _one_shuffle_partition(spark: SparkSession) -> Iterator[None]:
     spark.conf.set("spark.sql.shuffle.partitions", previous)
 
 
-_spark_settings = settings(max_examples=12, deadline=None,  # Spark is slow; keep examples few
+_spark_settings = settings(max_examples=10, deadline=None,  # Spark is slow; keep examples few
                            suppress_health_check=[HealthCheck.function_scoped_fixture])
 
 
