@@ -100,7 +100,7 @@ def test_streaming_append_is_incremental(spark: SparkSession, tmp_path: Path) ->
     assert spark.table("default.orders").count() == len(every)
 
 
-@pytest.mark.parametrize("name", ["simple", "medium", "streaming_append"])
+@pytest.mark.parametrize("name", ["simple", "medium", "streaming_append", "streaming_cdc"])
 def test_workflow_files_plan(name: str, spark: SparkSession, tmp_path: Path,
                              monkeypatch: pytest.MonkeyPatch) -> None:
     """Each deployment file resolves to its sample and plans (dry run) from a copy of

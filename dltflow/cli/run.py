@@ -6,9 +6,9 @@ Three ways to name the pipeline::
     dltflow run path/to/plain_dlt_file.py                            # `import dlt` code
     dltflow run --deployment-file workflows/simple.yml --environment dev
 
-Full refresh: ``--full-refresh`` resets every table; ``--full-refresh-table NAME``
-(repeatable) resets only the tables named, which is unambiguous next to the positional
-``SOURCE`` (an optional-value ``--full-refresh [NAME]`` would swallow the source path).
+Full refresh: ``--full-refresh`` resets every table; ``--full-refresh NAME`` (or
+``--full-refresh-table NAME``, both repeatable) resets only the tables named. A Python
+file right after a bare ``--full-refresh`` is taken as the SOURCE, not as a table name.
 
 Exit codes: 0 the update completed, 1 it failed, 2 bad input (a missing file, an
 invalid config or deployment file, a broken graph).
@@ -27,6 +27,7 @@ from dltflow.cli import EXIT_FAILED, error_handler, options
 __all__ = ["run"]
 
 _EXISTING_FILE = click.Path(exists=True, dir_okay=False, path_type=Path)
+_ALL = "\0all"
 
 
 @click.command(context_settings={"show_default": True})
@@ -41,8 +42,9 @@ _EXISTING_FILE = click.Path(exists=True, dir_okay=False, path_type=Path)
               "event log.")
 @click.option("--schema", default="default", help="Catalog schema the tables are "
               "registered in (spark.table('<schema>.<name>')).")
-@click.option("--full-refresh", is_flag=True, help="Reset every table (and its "
-              "checkpoints) and recompute from scratch.")
+@click.option("--full-refresh", "full_refresh", multiple=True, is_flag=False,
+              flag_value=_ALL, metavar="[NAME]", help="Reset every table (or only NAME; "
+              "repeatable) with its checkpoints, and recompute from scratch.")
 @click.option("--full-refresh-table", "refresh_tables", multiple=True, metavar="NAME",
               help="Reset only this table (repeatable).")
 @click.option("--select", "select", multiple=True, metavar="NAME",
@@ -54,7 +56,7 @@ _EXISTING_FILE = click.Path(exists=True, dir_okay=False, path_type=Path)
 @error_handler
 def run(source: Path | None, conf: Path | None, deployment_file: str | None,
         environment: str | None, workflows: tuple[str, ...], warehouse: Path, schema: str,
-        full_refresh: bool, refresh_tables: tuple[str, ...], select: tuple[str, ...],
+        full_refresh: tuple[str, ...], refresh_tables: tuple[str, ...], select: tuple[str, ...],
         remote: str | None, dry_run: bool, output: str) -> None:
     """Run a pipeline locally, with DLT's semantics, and show what it did.
 
@@ -62,6 +64,7 @@ def run(source: Path | None, conf: Path | None, deployment_file: str | None,
     source file that does `import dlt`. Or name a --deployment-file and --environment
     to run the same tasks the deployed notebook runs.
     """
+    source, refresh = _refresh_choice(source, full_refresh + refresh_tables)
     target = _source(source, conf, deployment_file, environment, workflows)
     # Lazy: `dltflow --help` must not import pyspark.
     from dltflow.cli import render
@@ -74,8 +77,7 @@ def run(source: Path | None, conf: Path | None, deployment_file: str | None,
     if dry_run:
         click.echo(describe(explain(**common)))
         return
-    refresh: bool | list[str] = True if full_refresh else list(refresh_tables)
-    result = run_pipeline(full_refresh=refresh or False,
+    result = run_pipeline(full_refresh=refresh,
                           on_event=render.EventPrinter(sys.stderr), **common)
     if output == "json":
         click.echo(render.result_json(result))
@@ -83,6 +85,23 @@ def run(source: Path | None, conf: Path | None, deployment_file: str | None,
         click.echo(render.summary_table(result.datasets))
     if result.status != "COMPLETED":
         click.get_current_context().exit(EXIT_FAILED)
+
+
+def _refresh_choice(source: Path | None, values: tuple[str, ...]
+                    ) -> tuple[Path | None, bool | list[str]]:
+    """What to reset: everything (True), the tables named, or nothing (False).
+
+    ``dltflow run --full-refresh pipeline.py`` means "reset all, run pipeline.py":
+    click hands the file over as the option's value, so it is given back to SOURCE.
+    """
+    names = []
+    for value in values:
+        if source is None and value.endswith(".py") and Path(value).is_file():
+            source, value = Path(value), _ALL
+        names.append(value)
+    if _ALL in names:
+        return source, True
+    return source, names or False
 
 
 def _source(source: Path | None, conf: Path | None, deployment_file: str | None,

@@ -146,13 +146,38 @@ def test_select_runs_the_dataset_and_its_upstreams(spark: SparkSession,
     assert sorted(as_json(result)["datasets"]) == ["doubled", "numbers"]
 
 
-def test_full_refresh_options(spark: SparkSession, tmp_path: Path) -> None:
-    source = write(tmp_path / "plain.py", PLAIN_DLT)
-    for extra in ([], ["--full-refresh"], ["--full-refresh-table", "numbers"]):
-        result = invoke("run", source, "--warehouse", tmp_path / "wh", "--output", "json",
-                        *extra)
+STREAMING_DLT = """
+    import dlt
+
+    @dlt.table
+    def first():
+        return spark.readStream.schema("n long").json({landing!r})
+
+    @dlt.table
+    def second():
+        return spark.readStream.schema("n long").json({landing!r})
+"""
+
+
+def test_full_refresh_all_or_by_name(spark: SparkSession, tmp_path: Path) -> None:
+    landing = tmp_path / "landing"
+    landing.mkdir()
+    (landing / "1.json").write_text('{"n": 1}\n{"n": 2}\n')
+    source = write(tmp_path / "streams.py", STREAMING_DLT.format(landing=str(landing)))
+    warehouse = tmp_path / "wh"
+
+    def rows(*args: Any) -> dict[str, int]:
+        result = invoke("run", *args, "--warehouse", warehouse, "--output", "json")
         assert result.exit_code == 0, result.output
-        assert as_json(result)["datasets"]["numbers"]["output_rows"] == 5
+        return {n: d["output_rows"] for n, d in as_json(result)["datasets"].items()}
+
+    assert rows(source) == {"first": 2, "second": 2}
+    assert rows(source) == {"first": 0, "second": 0}  # checkpoints: nothing new
+    assert rows(source, "--full-refresh", "first") == {"first": 2, "second": 0}
+    assert rows(source, "--full-refresh-table", "second") == {"first": 0, "second": 2}
+    assert rows("--full-refresh", source) == {"first": 2, "second": 2}  # the file is SOURCE
+    assert rows(source, "--full-refresh") == {"first": 2, "second": 2}
+    assert spark.table("default.first").count() == 2
 
 
 def test_dry_run_prints_the_plan_and_writes_nothing(spark: SparkSession,
