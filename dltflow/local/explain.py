@@ -10,7 +10,6 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from dltflow.graph.registry import registration_context
 from dltflow.local.plan import ExecutionPlan, PlanStep
 from dltflow.local.registry import LocalRegistry
 from dltflow.local.storage import Warehouse
@@ -59,22 +58,13 @@ def explain(source: Any, *, spark: SparkSession | None = None,
         ConfigError: the source or its config is invalid.
         GraphError: an unknown reference, a cycle or a duplicate name.
     """
-    from dltflow.local import live
-    from dltflow.local.pipeline import DEFAULT_WAREHOUSE, plan_pipeline
+    from dltflow.local.pipeline import DEFAULT_WAREHOUSE, definition_scope, plan_pipeline
     from dltflow.local.session import get_spark
 
     spark = spark or get_spark()
     store = Warehouse(spark, Path(warehouse or DEFAULT_WAREHOUSE), schema)
     registry = LocalRegistry()
-    live.install()
-    from dltflow.local.pipeline import _current_warehouse
-
-    token = _current_warehouse.set(store.root)
-    with registration_context(registry):
-        try:
-            _, plan = plan_pipeline(source, spark=spark, registry=registry, warehouse=store,
-                                    conf=conf, environment=environment, select=select)
-        finally:
-            live.drop_bare_views(spark)
-            _current_warehouse.reset(token)
+    with definition_scope(spark, store, registry):
+        _, plan = plan_pipeline(source, spark=spark, registry=registry, warehouse=store,
+                                conf=conf, environment=environment, select=select)
     return plan

@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import time
 import uuid
-from collections.abc import Callable, Collection, Mapping, Sequence
-from contextlib import ExitStack
+from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from contextvars import ContextVar
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -133,16 +133,11 @@ def run(source: Source, *, spark: SparkSession | None = None,
     spark = spark or get_spark()
     store = Warehouse(spark, Path(warehouse or DEFAULT_WAREHOUSE), schema)
     registry = LocalRegistry()
-    live.install()
     events: list[Event] = []
     run_id = uuid.uuid4().hex[:12]
     start = time.perf_counter()
-    with ExitStack() as stack:
-        stack.enter_context(registration_context(registry))
-        stack.enter_context(declaring(registry))
-        stack.callback(live.drop_bare_views, spark)
-        token = _current_warehouse.set(store.root)
-        stack.callback(_current_warehouse.reset, token)
+    # `declaring` stays active while queries run: they may `import dlt` lazily.
+    with definition_scope(spark, store, registry), declaring(registry):
         store.register_existing()
         try:
             name, plan = plan_pipeline(source, spark=spark, registry=registry, warehouse=store,
@@ -160,6 +155,21 @@ def run(source: Source, *, spark: SparkSession | None = None,
         status = runner.run()
         error = runner.errors[0] if runner.errors else None
         return _finish(emit, events, run_id, status, error, start, spark, store)
+
+
+@contextmanager
+def definition_scope(spark: SparkSession, store: Warehouse, registry: LocalRegistry
+                     ) -> Iterator[None]:
+    """What defining (and running) a pipeline needs: ``registry`` active, ``LIVE.``
+    names resolvable, and :func:`current_warehouse` set; all undone on exit."""
+    live.install()
+    token = _current_warehouse.set(store.root)
+    try:
+        with registration_context(registry):
+            yield
+    finally:
+        live.drop_bare_views(spark)
+        _current_warehouse.reset(token)
 
 
 def _emitter(events: list[Event], log: EventLog, on_event: Callable[[Event], None] | None
