@@ -68,7 +68,8 @@ def init(directory: Path, build_template: bool, overwrite: bool, no_input: bool,
         click.secho(f"Warning: the root path uses {USER_PLACEHOLDER}; export it (your "
                     "Databricks user name) before deploying, or edit dltflow.yml.",
                     fg="yellow", err=True)
-    click.secho(f"Project '{options.project_name}' is ready in {directory}.", fg="green")
+    click.secho(f"Project '{options.project_name}' is ready in {Path(directory).resolve()}",
+                fg="green")
     click.echo("Next steps:")
     for step in next_steps(options, str(directory)):
         click.echo(f"  {step}")
