@@ -81,6 +81,11 @@ def deploy_py_dlt(deployment_file: str | None, environment: str | None,
     project = load_project(root)
     target = target_from_project(project, environment)
     workspace_cfg = project.target(environment).workspace
+    # The SDK retries an unreachable host for minutes: say what we are waiting for.
+    where = (profile and f"profile {profile}") or os.environ.get("DATABRICKS_HOST") \
+        or (workspace_cfg.profile and f"profile {workspace_cfg.profile}") \
+        or workspace_cfg.host or "databricks-sdk's default credentials"
+    click.echo(f"Connecting to Databricks ({where}) ...", err=True)
     client = _client(profile, workspace_cfg.profile, workspace_cfg.host)
     echo = _Echo(output, dry_run)
     result = deploy(spec, target, Workspace(client), workflows=workflows or None,
