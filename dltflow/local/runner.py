@@ -170,13 +170,9 @@ class Runner(StreamingFlows):
         """Write ``df`` as a new version of the step's table and switch to it atomically."""
         table = step.dataset
         assert isinstance(table, Table)
-        staged = self.warehouse.staging(step.name)
-        try:
+        with self.warehouse.staged(step.name) as staged:
             checked_write(df, step.name, specs,
                           lambda out: self.writer(out, table).parquet(str(staged)), counts)
-        except BaseException:
-            self.warehouse.discard(staged)
-            raise
         self.warehouse.publish(step.name, staged, df.schema, partition_cols=table.partition_cols,
                                register=not table.temporary)
 

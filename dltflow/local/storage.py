@@ -22,6 +22,8 @@ import json
 import os
 import shutil
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -154,6 +156,17 @@ class Warehouse:
             target.parent.mkdir(parents=True, exist_ok=True)
             os.replace(source, target)
         shutil.rmtree(staged, ignore_errors=True)
+
+    @contextmanager
+    def staged(self, name: str) -> Iterator[Path]:
+        """A fresh staging folder for ``name``, removed again if the block raises, so a
+        failed write never leaves a half-written version behind."""
+        path = self.staging(name)
+        try:
+            yield path
+        except BaseException:
+            self.discard(path)
+            raise
 
     def discard(self, staged: Path) -> None:
         """Forget a staged version or batch that must not be published."""

@@ -86,13 +86,9 @@ class StreamingFlows:
         specs = table.expectations
 
         def append(batch: DataFrame, _batch_id: int | None = None) -> None:
-            staged = self.warehouse.staging(step.name)
-            try:
+            with self.warehouse.staged(step.name) as staged:
                 checked_write(batch, step.name, specs,
                               lambda out: self.writer(out, table).parquet(str(staged)), counts)
-            except BaseException:
-                self.warehouse.discard(staged)
-                raise
             self.warehouse.append(step.name, staged)
 
         if df.isStreaming:
@@ -114,12 +110,8 @@ class StreamingFlows:
         """Persist ``new_state`` atomically, then publish what the table shows."""
         from dltflow.local import cdc
 
-        staged = self.warehouse.staging(step.name)
-        try:
+        with self.warehouse.staged(step.name) as staged:
             new_state.write.mode("overwrite").parquet(str(staged))
-        except BaseException:
-            self.warehouse.discard(staged)
-            raise
         self.warehouse.publish(step.name, staged, new_state.schema, slot="state")
         visible = cdc.visible(self.warehouse.read(step.name, slot="state"), flow)
         latest = FlowCounts(step.name)
