@@ -24,8 +24,6 @@ Example::
 
 from __future__ import annotations
 
-import os
-import re
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Literal
@@ -33,13 +31,13 @@ from typing import Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from dltflow.deploy.env import expand_env_vars
 from dltflow.exceptions import ConfigError
 
 PROJECT_FILE = "dltflow.yml"
 PERSONAL_PREFIXES = ("/Users/", "/Workspace/Users/")
 ModeName = Literal["development", "production"]
 
-_ENV_PATTERN = re.compile(r"\$(\$?)\{([A-Za-z_][A-Za-z0-9_]*)\}")
 _MODE_ALIASES = {"dev": "development", "prod": "production"}
 
 
@@ -160,47 +158,6 @@ class ProjectConfig(_Model):
         """The config as YAML, in the file's own key order, without empty values."""
         data = self.model_dump(mode="json", exclude_none=True)
         return yaml.safe_dump(data, sort_keys=False, default_flow_style=False)
-
-
-def expand_env_vars(data: Any, *, source: str, path: str = "") -> Any:
-    """Replace ``${NAME}`` in every string of ``data`` with the environment variable.
-
-    Args:
-        data: parsed YAML/JSON (mappings, lists, scalars).
-        source: the file, for error messages.
-        path: the dotted location of ``data`` inside the file.
-
-    Returns:
-        A copy of ``data`` with the variables substituted (``$${X}`` gives ``${X}``).
-
-    Raises:
-        ConfigError: a referenced variable is not set; names it and the field.
-    """
-    if isinstance(data, str):
-        return _ENV_PATTERN.sub(lambda match: _env_value(match, source, path), data)
-    if isinstance(data, Mapping):
-        return {key: expand_env_vars(value, source=source, path=_join(path, key))
-                for key, value in data.items()}
-    if isinstance(data, list):
-        return [expand_env_vars(item, source=source, path=f"{path}[{index}]")
-                for index, item in enumerate(data)]
-    return data
-
-
-def _env_value(match: re.Match[str], source: str, path: str) -> str:
-    escaped, name = match.group(1), match.group(2)
-    if escaped:
-        return "${" + name + "}"
-    value = os.environ.get(name)
-    if value is None:
-        raise ConfigError(f"field '{path}': environment variable '{name}' is not set",
-                          source=source,
-                          hint=f"export {name}=..., or write $${{{name}}} for a literal.")
-    return value
-
-
-def _join(path: str, key: Any) -> str:
-    return f"{path}.{key}" if path else str(key)
 
 
 def find_project_root(start: Path | None = None) -> Path | None:

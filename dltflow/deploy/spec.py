@@ -24,7 +24,6 @@ literal ``${``). Local paths must stay inside the project.
 
 from __future__ import annotations
 
-import os
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -34,11 +33,11 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 import dltflow.deploy.settings as api_settings
+from dltflow.deploy.env import expand_env_vars
 from dltflow.exceptions import ConfigError
 from dltflow.quality.config import read_config_file
 
 _CONF_FLAGS = ("--conf", "--conf-file")
-_ENV_VAR = re.compile(r"\$(\$?)\{([A-Za-z_][A-Za-z0-9_]*)\}")
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 _REMOTE_PREFIXES = ("/Volumes/", "/Workspace/", "dbfs:/")
 
@@ -180,7 +179,8 @@ def load_deployment(path: str | Path, environment: str, *, project_root: str | P
         known = sorted(raw) if isinstance(raw, Mapping) else []
         raise ConfigError(f"no environment {environment!r}", source=source,
                           hint=f"environments in this file: {known}.")
-    env = _substitute(raw[environment], environment, environ or os.environ, source)
+    env = expand_env_vars(raw[environment], source=source, path=environment,
+                          environ=environ)
     if not isinstance(env, Mapping) or not isinstance(env.get("workflows"), list):
         raise ConfigError(f"{environment}: field 'workflows': expected a list of workflows",
                           source=source, hint="write `workflows:` with `- name: ...` entries.")
@@ -263,33 +263,3 @@ def path_problem(root: Path, rel: str) -> str | None:
     if not candidate.is_file():
         return f"{rel!r} does not exist (paths are relative to {root})"
     return None
-
-
-def _substitute(value: Any, where: str, environ: Mapping[str, str], source: str) -> Any:
-    missing: list[str] = []
-    result = _walk(value, where, environ, missing)
-    if missing:
-        raise ConfigError(missing, source=source,
-                          hint="export the variable(s) before deploying, or write `$${` for a "
-                               "literal `${`.")
-    return result
-
-
-def _walk(value: Any, where: str, environ: Mapping[str, str], missing: list[str]) -> Any:
-    if isinstance(value, Mapping):
-        return {k: _walk(v, f"{where}.{k}", environ, missing) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_walk(v, f"{where}[{i}]", environ, missing) for i, v in enumerate(value)]
-    if not isinstance(value, str):
-        return value
-
-    def replace(match: re.Match[str]) -> str:
-        escaped, name = match.groups()
-        if escaped:
-            return "${" + name + "}"
-        if name not in environ:
-            missing.append(f"{where}: environment variable ${{{name}}} is not set")
-            return match.group(0)
-        return environ[name]
-
-    return _ENV_VAR.sub(replace, value)
