@@ -25,8 +25,8 @@ from dltflow.graph.elements import (
     Table,
     View,
 )
+from dltflow.graph.expectations import enforce_lazily
 from dltflow.graph.registry import GraphRegistry
-from dltflow.quality.expressions import enforce_lazily
 
 if TYPE_CHECKING:
     from pyspark.sql import DataFrame

@@ -1,7 +1,7 @@
 """One write pass that also counts: expectation metrics and output rows via Observations.
 
 The engine never runs an extra ``count()``: expectation counts come from
-:func:`dltflow.local.expectations.observe` and the number of rows written from a
+:func:`dltflow.graph.expectations.observe` and the number of rows written from a
 second Observation on the kept rows, both gathered by the write itself.
 """
 
@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from dltflow.graph.elements import ExpectationSpec
-from dltflow.local.expectations import ExpectationMetrics, observe
+from dltflow.graph.expectations import ExpectationMetrics, observe
 
 if TYPE_CHECKING:
     from pyspark.sql import DataFrame
@@ -48,16 +48,6 @@ class FlowCounts:
         """The accumulated per-expectation counts."""
         return tuple(ExpectationMetrics(name, self.dataset, int(p), int(f), str(a))  # type: ignore[call-overload]
                      for name, (p, f, a) in self.expectations.items())
-
-
-def kept_rows(df: DataFrame, specs: Sequence[ExpectationSpec]) -> DataFrame:
-    """``df`` without the rows that ``drop``/``quarantine`` expectations remove (no counting)."""
-    from dltflow.quality.expressions import passes
-
-    for spec in specs:
-        if spec.action in ("drop", "quarantine"):
-            df = df.filter(passes(spec))
-    return df
 
 
 def checked_write(df: DataFrame, dataset: str, specs: Sequence[ExpectationSpec],

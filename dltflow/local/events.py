@@ -17,7 +17,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from dltflow.local.expectations import ExpectationMetrics
+from dltflow.graph.expectations import ExpectationMetrics
 
 if TYPE_CHECKING:
     from pyspark.sql import DataFrame, SparkSession

@@ -16,7 +16,8 @@ from typing import TYPE_CHECKING, Any
 
 from dltflow.exceptions import DatasetFailed, DLTException, GraphError
 from dltflow.graph.elements import Table
-from dltflow.local.counting import FlowCounts, checked_write, kept_rows
+from dltflow.graph.expectations import kept_rows
+from dltflow.local.counting import FlowCounts, checked_write
 from dltflow.local.events import Event, FlowFinished, FlowStarted
 from dltflow.local.registry import resolving
 from dltflow.local.streaming import StreamingFlows

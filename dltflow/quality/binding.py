@@ -22,8 +22,8 @@ from dltflow.graph.elements import (
     Table,
     View,
 )
+from dltflow.graph.expectations import quarantined_rows
 from dltflow.quality.config import DLTConfig
-from dltflow.quality.expressions import quarantined_rows
 
 if TYPE_CHECKING:
     from pyspark.sql import DataFrame

@@ -269,7 +269,7 @@ class DatasetMethod:
             _inside_query.reset(token)
 
     def _inline(self, *args: Any, **kwargs: Any) -> DataFrame:
-        from dltflow.quality.expressions import enforce_lazily
+        from dltflow.graph.expectations import enforce_lazily
 
         token = _inside_query.set(True)
         try:
@@ -280,7 +280,7 @@ class DatasetMethod:
 
     def run_checked(self, *args: Any, **kwargs: Any) -> DataFrame:
         """Plain Python: the method's DataFrame with its expectations enforced."""
-        from dltflow.local.expectations import evaluate
+        from dltflow.graph.expectations import evaluate
 
         df: DataFrame = self.method(*args, **kwargs)
         specs = expectation_specs(self.entry)

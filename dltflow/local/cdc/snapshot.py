@@ -19,7 +19,7 @@ from functools import reduce
 from typing import TYPE_CHECKING, Any
 
 from dltflow.exceptions import GraphError
-from dltflow.local.cdc_events import (
+from dltflow.local.cdc.events import (
     END_AT,
     KIND,
     MARKER,

@@ -1,12 +1,19 @@
-"""Expectation evaluation with metrics: every constraint of a dataset in one pass.
+"""Expectations, evaluated the same way by every backend.
 
-Two ways to get the counts, both a single scan of the data:
+One predicate decides which rows fail: :func:`passes` (a row passes only when its
+constraint is TRUE; NULL fails, as a ``WHERE`` clause would treat it), and one function
+removes the rows that ``drop``/``quarantine`` expectations reject: :func:`kept_rows`.
+Everything else builds on those two:
 
-* :func:`evaluate` aggregates all constraints at once and returns the counts
-  (plain-Python calls of a pipeline method);
-* :func:`observe` attaches the same aggregates to the DataFrame as a Spark
-  ``Observation``, so they are collected while the dataset is *written* and no extra
-  scan is needed (the local engine).
+* :func:`enforce_lazily`: no action runs (safe inside a Databricks pipeline
+  definition, and for methods applied inline);
+* :func:`evaluate`: every constraint counted in one aggregation (a plain-Python call
+  of a pipeline method);
+* :func:`observe`: the same aggregates attached as a Spark ``Observation``, gathered
+  while the dataset is written (the local engine).
+
+Only Columns are built at import time; pyspark is imported lazily, so declaring a
+pipeline never needs a Spark session.
 """
 
 from __future__ import annotations
@@ -18,12 +25,70 @@ from typing import TYPE_CHECKING, Any
 
 from dltflow.exceptions import ExpectationFailed
 from dltflow.graph.elements import ExpectationSpec
-from dltflow.quality.expressions import passes, quarantined_rows
 
 if TYPE_CHECKING:
     from pyspark.sql import Column, DataFrame, Observation
 
+__all__ = [
+    "FAILED_EXPECTATIONS_COLUMN", "CheckedData", "ExpectationMetrics", "enforce_lazily",
+    "evaluate", "failed_names", "kept_rows", "observe", "passes", "quarantined_rows",
+]
+
+FAILED_EXPECTATIONS_COLUMN = "_failed_expectations"
+_REMOVING = ("drop", "quarantine")
 _TOTAL = "__dltflow_total"
+
+
+def passes(spec: ExpectationSpec) -> Column:
+    """TRUE where the row satisfies ``spec``, FALSE otherwise (never NULL)."""
+    from pyspark.sql import functions as F  # lazy: importing dltflow must not start pyspark
+
+    return F.coalesce(F.expr(spec.constraint), F.lit(False))
+
+
+def kept_rows(df: DataFrame, specs: Sequence[ExpectationSpec]) -> DataFrame:
+    """``df`` without the rows that ``drop``/``quarantine`` expectations remove."""
+    for spec in specs:
+        if spec.action in _REMOVING:
+            df = df.filter(passes(spec))
+    return df
+
+
+def failed_names(specs: Sequence[ExpectationSpec]) -> Column:
+    """An array with the names of the expectations a row fails (empty when none)."""
+    from pyspark.sql import functions as F
+
+    names = [F.when(~passes(s), F.lit(s.name)) for s in specs]
+    return F.filter(F.array(*names), lambda n: n.isNotNull())
+
+
+def quarantined_rows(df: DataFrame, specs: Sequence[ExpectationSpec]) -> DataFrame:
+    """The rows failing any of ``specs``, with the names they failed in
+    :data:`FAILED_EXPECTATIONS_COLUMN`."""
+    from pyspark.sql import functions as F
+
+    flagged = df.withColumn(FAILED_EXPECTATIONS_COLUMN, failed_names(specs))
+    return flagged.filter(F.size(F.col(FAILED_EXPECTATIONS_COLUMN)) > 0)
+
+
+def enforce_lazily(df: DataFrame, dataset: str, specs: Sequence[ExpectationSpec]) -> DataFrame:
+    """Apply ``drop`` and ``fail`` expectations without running anything.
+
+    ``fail`` uses ``raise_error`` inside the filter, so the first violating row aborts
+    whatever action later consumes the DataFrame. Used where no metrics can be
+    collected: methods applied inline, and ``pyspark.pipelines`` which has no
+    expectation decorators.
+    """
+    from pyspark.sql import functions as F
+
+    df = kept_rows(df, specs)
+    for spec in specs:
+        if spec.action == "fail":
+            message = (f"Expectation '{spec.name}' on dataset '{dataset}' was violated: "
+                       f"{spec.constraint}")
+            df = df.filter(F.when(passes(spec), F.lit(True)).otherwise(
+                F.raise_error(F.lit(message))))
+    return df
 
 
 @dataclass(frozen=True)
@@ -62,10 +127,14 @@ class CheckedData:
     quarantine: DataFrame | None = None
     observation: Observation | None = None
 
+    def _counts(self, counts: dict[str, Any] | None) -> dict[str, Any]:
+        if counts is not None:
+            return counts
+        return self.observation.get if self.observation is not None else {}
+
     def metrics(self, counts: dict[str, Any] | None = None) -> list[ExpectationMetrics]:
         """Per-expectation counts, from ``counts`` or from the observation."""
-        if counts is None:
-            counts = self.observation.get if self.observation is not None else {}
+        counts = self._counts(counts)
         total = int(counts.get(_TOTAL) or 0)
         result = []
         for i, spec in enumerate(self.specs):
@@ -76,9 +145,7 @@ class CheckedData:
 
     def total_rows(self, counts: dict[str, Any] | None = None) -> int:
         """Rows the query returned before any were dropped."""
-        if counts is None:
-            counts = self.observation.get if self.observation is not None else {}
-        return int(counts.get(_TOTAL) or 0)
+        return int(self._counts(counts).get(_TOTAL) or 0)
 
     def raise_for_failures(self, metrics: Sequence[ExpectationMetrics]) -> None:
         """Raise :class:`ExpectationFailed` for the first violated ``fail`` expectation."""
@@ -101,13 +168,10 @@ def _aggregates(specs: Sequence[ExpectationSpec]) -> list[Column]:
 
 def _split(df: DataFrame, dataset: str, specs: Sequence[ExpectationSpec],
            observation: Observation | None, source: DataFrame) -> CheckedData:
-    removing = [s for s in specs if s.action in ("drop", "quarantine")]
-    kept = df
-    for spec in removing:
-        kept = kept.filter(passes(spec))
     quarantine_specs = [s for s in specs if s.action == "quarantine"]
     quarantine = quarantined_rows(source, quarantine_specs) if quarantine_specs else None
-    return CheckedData(dataset, tuple(specs), kept, source, quarantine, observation)
+    return CheckedData(dataset, tuple(specs), kept_rows(df, specs), source, quarantine,
+                       observation)
 
 
 def evaluate(df: DataFrame, dataset: str, specs: Sequence[ExpectationSpec]

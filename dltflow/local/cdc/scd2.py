@@ -23,7 +23,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from dltflow.exceptions import GraphError
-from dltflow.local.cdc_events import (
+from dltflow.local.cdc.events import (
     DELETE,
     END_AT,
     KIND,

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from dltflow.local.cdc_events import (
+from dltflow.local.cdc.events import (
     DELETE,
     KIND,
     MARKER,

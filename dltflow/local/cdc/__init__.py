@@ -10,19 +10,19 @@ and runs, and writes :func:`visible` of it as the target table:
 The state is a DataFrame of the target's user columns plus bookkeeping columns
 prefixed ``__dltflow_`` (event order, tombstones of deleted keys, the newest truncate,
 the last snapshot version). Semantics follow DLT's documentation; see
-:mod:`dltflow.local.cdc_scd1`, :mod:`dltflow.local.cdc_scd2` and
-:mod:`dltflow.local.cdc_snapshot`.
+:mod:`dltflow.local.cdc.scd1`, :mod:`dltflow.local.cdc.scd2` and
+:mod:`dltflow.local.cdc.snapshot`.
 """
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from dltflow.local.cdc_events import END_AT, KIND, ROW, START_AT, user_columns
-from dltflow.local.cdc_scd1 import apply_scd1
-from dltflow.local.cdc_scd2 import apply_scd2
-from dltflow.local.cdc_snapshot import apply_snapshot as _apply_snapshot
-from dltflow.local.cdc_snapshot import last_snapshot_version
+from dltflow.local.cdc.events import END_AT, KIND, ROW, START_AT, user_columns
+from dltflow.local.cdc.scd1 import apply_scd1
+from dltflow.local.cdc.scd2 import apply_scd2
+from dltflow.local.cdc.snapshot import apply_snapshot as _apply_snapshot
+from dltflow.local.cdc.snapshot import last_snapshot_version
 
 if TYPE_CHECKING:
     from pyspark.sql import DataFrame
