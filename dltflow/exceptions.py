@@ -40,6 +40,31 @@ class ConfigError(DLTException):
         super().__init__("\n".join(lines))
 
 
+class InvalidNameError(ConfigError):
+    """A dataset, flow or schema name has a form DLT does not accept.
+
+    Args:
+        name: the declared name (any object: it may not even be a string).
+        role: what it names (``dataset``, ``flow``, ``schema``, ...).
+        problem: what is wrong with it.
+        location: where it was declared (``file:line``), when known.
+        rule: the forms that are accepted.
+    """
+
+    def __init__(self, name: object, *, role: str, problem: str, rule: str,
+                 location: str | None = None) -> None:
+        self.name = name
+        self.role = role
+        self.problem = problem
+        self.location = location
+        self.rule = rule
+        where = f" (declared at {location})" if location else ""
+        shown = repr(name)
+        if len(shown) > 80:
+            shown = shown[:77] + "..."
+        super().__init__(f"{role} name {shown}{where} {problem}", hint=rule)
+
+
 class GraphError(DLTException):
     """The pipeline graph cannot run: an unknown reference, a cycle, a duplicate name.
 
@@ -113,6 +138,30 @@ class DatasetFailed(DLTException):
         self.function = function
         super().__init__(
             f"Dataset '{dataset}' failed in {function}: {type(cause).__name__}: {cause}"
+        )
+
+
+class UnsafePathError(DLTException):
+    """dltflow was about to touch a path outside the folder it owns (the local warehouse,
+    a deploy's root or artifact folder), or a folder it did not create; nothing was done.
+
+    Args:
+        path: the path it would have touched.
+        root: the folder it must stay inside.
+        action: what it was about to do (write, delete, ...).
+        reason: why it refused, when not simply "outside".
+    """
+
+    def __init__(self, path: str, root: str, *, action: str = "write",
+                 reason: str | None = None) -> None:
+        self.path = path
+        self.root = root
+        self.action = action
+        self.reason = reason or f"it is outside {root}"
+        super().__init__(
+            f"Refused to {action} {path}: {self.reason}. Nothing was changed.\n"
+            "Hint: dataset, flow, schema and pipeline names must be plain names; check for "
+            "symlinks or hand-edited files."
         )
 
 

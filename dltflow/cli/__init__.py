@@ -31,10 +31,10 @@ def error_handler(func: F) -> F:
         except DLTException as err:
             if (ctx.find_root().obj or {}).get("debug"):
                 raise
-            from dltflow.exceptions import ConfigError, GraphError
+            from dltflow.exceptions import ConfigError, GraphError, UnsafePathError
 
             click.secho(f"Error: {err}", fg="red", err=True)
-            bad_input = isinstance(err, (ConfigError, GraphError))
+            bad_input = isinstance(err, (ConfigError, GraphError, UnsafePathError))
             ctx.exit(EXIT_BAD_INPUT if bad_input else EXIT_FAILED)
 
     return wrapper  # type: ignore[return-value]

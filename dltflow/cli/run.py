@@ -23,6 +23,7 @@ from typing import Any
 import click
 
 from dltflow.cli import EXIT_FAILED, error_handler, options
+from dltflow.graph.names import validate_name_part
 
 __all__ = ["run"]
 
@@ -64,6 +65,7 @@ def run(source: Path | None, conf: Path | None, deployment_file: str | None,
     source file that does `import dlt`. Or name a --deployment-file and --environment
     to run the same tasks the deployed notebook runs.
     """
+    validate_name_part(schema, role="schema")
     source, refresh = _refresh_choice(source, full_refresh + refresh_tables)
     target = _source(source, conf, deployment_file, environment, workflows)
     # Lazy: `dltflow --help` must not import pyspark.
@@ -72,7 +74,8 @@ def run(source: Path | None, conf: Path | None, deployment_file: str | None,
     from dltflow.local import run as run_pipeline
     from dltflow.local.session import get_spark
 
-    common: dict[str, Any] = {"spark": get_spark(remote), "warehouse": warehouse,
+    spark = get_spark(remote, catalog_dir=warehouse / "_spark_catalog")
+    common: dict[str, Any] = {"spark": spark, "warehouse": warehouse,
                               "schema": schema, "select": list(select) or None, **target}
     if dry_run:
         click.echo(describe(explain(**common)))

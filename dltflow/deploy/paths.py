@@ -10,7 +10,7 @@ import posixpath
 from dataclasses import dataclass
 from typing import Literal
 
-from dltflow.exceptions import ConfigError
+from dltflow.exceptions import ConfigError, UnsafePathError
 
 Kind = Literal["workspace", "volume", "dbfs"]
 
@@ -31,6 +31,10 @@ class RemotePath:
     def parse(cls, text: str, *, field: str = "artifact_path") -> RemotePath:
         """``/Workspace/x`` or ``/x`` (workspace), ``/Volumes/...``, or ``dbfs:/x``."""
         text = text.strip()
+        if any(ord(c) < 32 or ord(c) == 127 for c in text):
+            raise ConfigError(f"field '{field}': {text!r} contains a control character",
+                              source="dltflow.yml", hint="a workspace path is one line of "
+                              "printable characters, e.g. /Workspace/Users/<you>/...")
         if text.startswith("dbfs:/"):
             return cls("dbfs", _clean("/" + text[len("dbfs:/"):]))
         if not text.startswith("/"):
@@ -62,10 +66,16 @@ class RemotePath:
         return RemotePath(self.kind, posixpath.dirname(self.api_path)).display
 
     def child(self, relative: str) -> RemotePath:
-        """A path below this one; ``relative`` is a POSIX path inside the project."""
+        """A path below this one; ``relative`` is a POSIX path inside the project.
+
+        Raises:
+            UnsafePathError: ``relative`` would leave this folder (``..``, absolute,
+                control characters).
+        """
         joined = _clean(posixpath.join(self.api_path, relative))
-        if not joined.startswith(self.api_path.rstrip("/") + "/"):
-            raise ValueError(f"{relative!r} escapes {self.display}")
+        if (not joined.startswith(self.api_path.rstrip("/") + "/")
+                or any(ord(c) < 32 or ord(c) == 127 for c in relative)):
+            raise UnsafePathError(repr(relative), self.display, action="upload to")
         return RemotePath(self.kind, joined)
 
     def is_personal(self) -> bool:

@@ -118,6 +118,8 @@ def plan_deployment(spec: DeploymentSpec, target: DeployTarget, *,
     files = collect_files(root, chosen, target)
     digest = artifact_digest(files)
     artifact_root = RemotePath.parse(target.artifact_path).child(digest)
+    for file in files:  # every upload target checked before the first upload
+        artifact_root.child(file.relative)
     notebooks_dir = RemotePath.parse(target.root_path, field="root_path").child("notebooks")
     plans = []
     for wf in chosen:

@@ -102,7 +102,9 @@ def _table_decorator(kind: TableKind, decorator: str, func: Any, options: dict[s
 
 
 def _make_table(kind: TableKind, query: QueryFunction | None, options: dict[str, Any]) -> Table:
-    name = options.pop("name", None) or getattr(query, "__name__", None)
+    name = options.pop("name", None)
+    if name is None:
+        name = getattr(query, "__name__", None)
     expectations = _expectations_of(query) if query else ()
     extra = options.pop("expect_all", None)
     if extra:
@@ -113,7 +115,7 @@ def _make_table(kind: TableKind, query: QueryFunction | None, options: dict[str,
         rules = options.pop(key, None) or {}
         expectations += tuple(ExpectationSpec(n, c, action) for n, c in rules.items())
     return Table(
-        name=str(name),
+        name=name,
         query=query,
         kind=kind,
         expectations=expectations,
@@ -127,7 +129,7 @@ def _make_table(kind: TableKind, query: QueryFunction | None, options: dict[str,
         temporary=bool(options.pop("temporary", False)),
         row_filter=options.pop("row_filter", None),
         format=options.pop("format", None),
-        source_location=SourceLocation.of(query) if query else None,
+        source_location=SourceLocation.of(query) if query else SourceLocation.caller(),
     )
 
 
@@ -160,7 +162,7 @@ def _view_decorator(decorator: str, func: Any, options: dict[str, Any]) -> Any:
     def register(query: QueryFunction) -> QueryFunction:
         _validate_decorated(query, decorator)
         active_registry(f"@dlt.{decorator}").register_dataset(View(
-            name=options.get("name") or query.__name__,
+            name=query.__name__ if options.get("name") is None else options["name"],
             query=query,
             expectations=_expectations_of(query),
             comment=options.get("comment"),
@@ -217,7 +219,7 @@ def append_flow(*, target: str, name: str | None = None, once: bool = False,
     def register(query: F) -> F:
         _validate_decorated(query, "append_flow")
         active_registry("@dlt.append_flow").register_flow(AppendFlow(
-            name=name or query.__name__, target=target, query=query, once=once,
+            name=query.__name__ if name is None else name, target=target, query=query, once=once,
             comment=comment, spark_conf=dict(spark_conf or {}),
             source_location=SourceLocation.of(query),
         ))
@@ -248,7 +250,8 @@ def apply_changes(*, target: str, source: str, keys: Iterable[str], sequence_by:
         ...                   sequence_by="sequenceNum", stored_as_scd_type=2)
     """
     active_registry("dlt.apply_changes").register_flow(ApplyChangesFlow(
-        name=flow_name or name or target, target=target, source=source,
+        name=next((n for n in (flow_name, name) if n is not None), target),
+        target=target, source=source,
         keys=tuple(keys), sequence_by=sequence_by, where=where,
         ignore_null_updates=ignore_null_updates, apply_as_deletes=apply_as_deletes,
         apply_as_truncates=apply_as_truncates, column_list=_columns(column_list),
@@ -256,7 +259,7 @@ def apply_changes(*, target: str, source: str, keys: Iterable[str], sequence_by:
         stored_as_scd_type=int(stored_as_scd_type),
         track_history_column_list=_columns(track_history_column_list),
         track_history_except_column_list=_columns(track_history_except_column_list),
-        once=once,
+        once=once, source_location=SourceLocation.caller(),
     ))
 
 
@@ -270,11 +273,13 @@ def apply_changes_from_snapshot(*, target: str, source: str | SnapshotFunction,
                                 name: str | None = None) -> None:
     """Maintain ``target`` from successive full snapshots of ``source``."""
     active_registry("dlt.apply_changes_from_snapshot").register_flow(SnapshotFlow(
-        name=name or target, target=target, source=source, keys=tuple(keys),
+        name=target if name is None else name, target=target, source=source,
+        keys=tuple(keys),
         stored_as_scd_type=int(stored_as_scd_type),
         track_history_column_list=_columns(track_history_column_list),
         track_history_except_column_list=_columns(track_history_except_column_list),
-        source_location=SourceLocation.of(source) if callable(source) else None,
+        source_location=(SourceLocation.of(source) if callable(source)
+                         else SourceLocation.caller()),
     ))
 
 

@@ -9,9 +9,12 @@ from __future__ import annotations
 
 import inspect
 import os
+import sys
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
+
+from dltflow.graph.names import validate_name
 
 if TYPE_CHECKING:
     from pyspark.sql import DataFrame
@@ -50,7 +53,24 @@ class SourceLocation:
             _, line = inspect.getsourcelines(target)
         except (TypeError, OSError):
             return None
-        return cls(os.path.relpath(filename) if not filename.startswith("<") else filename, line)
+        return cls(_shown(filename), line)
+
+    @classmethod
+    def caller(cls) -> SourceLocation | None:
+        """The first frame outside dltflow: where a call such as
+        ``dlt.create_streaming_table(...)`` was written, for its error messages."""
+        package = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+        frame = sys._getframe(1)
+        while frame is not None:
+            filename = frame.f_code.co_filename
+            if not os.path.abspath(filename).startswith(package + os.sep):
+                return cls(_shown(filename), frame.f_lineno)
+            frame = frame.f_back  # type: ignore[assignment]
+        return None
+
+
+def _shown(filename: str) -> str:
+    return os.path.relpath(filename) if not filename.startswith("<") else filename
 
 
 @dataclass(frozen=True)
@@ -87,6 +107,9 @@ class Dataset:
     expectations: tuple[ExpectationSpec, ...] = ()
     comment: str | None = None
     source_location: SourceLocation | None = None
+
+    def __post_init__(self) -> None:
+        validate_name(self.name, role="dataset", location=self.source_location)
 
 
 @dataclass(frozen=True)
@@ -147,6 +170,9 @@ class AppendFlow:
     spark_conf: Mapping[str, str] = field(default_factory=dict)
     source_location: SourceLocation | None = None
 
+    def __post_init__(self) -> None:
+        _validate_flow_names(self)
+
 
 @dataclass(frozen=True)
 class ApplyChangesFlow:
@@ -188,6 +214,9 @@ class ApplyChangesFlow:
     once: bool = False
     source_location: SourceLocation | None = None
 
+    def __post_init__(self) -> None:
+        _validate_flow_names(self)
+
 
 @dataclass(frozen=True)
 class SnapshotFlow:
@@ -213,6 +242,20 @@ class SnapshotFlow:
     track_history_column_list: tuple[str, ...] | None = None
     track_history_except_column_list: tuple[str, ...] | None = None
     source_location: SourceLocation | None = None
+
+    def __post_init__(self) -> None:
+        _validate_flow_names(self)
+
+
+def _validate_flow_names(flow: AppendFlow | ApplyChangesFlow | SnapshotFlow) -> None:
+    """A flow's own name, its target and a named source are all DLT names: the local
+    engine builds checkpoint and state folders from them."""
+    where = flow.source_location
+    validate_name(flow.name, role="flow", location=where)
+    validate_name(flow.target, role=f"target of flow {flow.name!r}", location=where)
+    source = getattr(flow, "source", None)
+    if isinstance(source, str) or (source is not None and not callable(source)):
+        validate_name(source, role=f"source of flow {flow.name!r}", location=where)
 
 
 Flow = AppendFlow | ApplyChangesFlow | SnapshotFlow

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from dltflow.graph.expectations import ExpectationMetrics
+from dltflow.local.safepath import inside
 
 if TYPE_CHECKING:
     from pyspark.sql import DataFrame, SparkSession
@@ -150,8 +151,9 @@ class EventLog:
     """
 
     def __init__(self, warehouse: Path, run_id: str, pipeline: str = "dltflow") -> None:
-        self.folder = Path(warehouse) / EVENT_LOG_DIR
-        self.path = self.folder / f"{run_id}.json"
+        root = Path(warehouse).resolve()
+        self.folder = inside(root, root / EVENT_LOG_DIR)
+        self.path = inside(root, self.folder / f"{run_id}.json")
         self.run_id = run_id
         self.pipeline = pipeline
         self._sequence = 0

@@ -25,12 +25,16 @@ LOCAL_CONF = {
 }
 
 
-def get_spark(remote: str | None = None, *, app_name: str = "dltflow") -> SparkSession:
+def get_spark(remote: str | None = None, *, app_name: str = "dltflow",
+              catalog_dir: str | os.PathLike[str] | None = None) -> SparkSession:
     """The active session, a Spark Connect session for ``remote``, or a new local one.
 
     Args:
         remote: a Spark Connect URL (``sc://host:port``); defaults to ``SPARK_REMOTE``.
         app_name: the application name of a new local session.
+        catalog_dir: where a new local session keeps its catalog folder
+            (``spark.sql.warehouse.dir``); by default Spark's ``./spark-warehouse``.
+            ``dltflow run`` puts it inside its warehouse, so a run writes nowhere else.
     """
     from pyspark.sql import SparkSession  # lazy: `dltflow --help` must not start pyspark
 
@@ -43,4 +47,6 @@ def get_spark(remote: str | None = None, *, app_name: str = "dltflow") -> SparkS
     builder = SparkSession.builder.master("local[2]").appName(app_name)
     for key, value in LOCAL_CONF.items():
         builder = builder.config(key, value)
+    if catalog_dir is not None:
+        builder = builder.config("spark.sql.warehouse.dir", os.path.abspath(catalog_dir))
     return builder.getOrCreate()

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import uuid
 from collections.abc import Iterator
@@ -27,12 +28,20 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from dltflow.exceptions import InvalidNameError, UnsafePathError
+from dltflow.graph.names import validate_name, validate_name_part
+from dltflow.local.safepath import inside
+
 if TYPE_CHECKING:
     from pyspark.sql import DataFrame, SparkSession
     from pyspark.sql.types import StructType
 
 META_FILE = "_dltflow.json"
 _SKIP_ON_MOVE = ("_SUCCESS", "_committed", "_started")
+_VERSION = re.compile(r"[vs]\d{5}-[0-9a-f]{8}")
+_OWNED_FOLDERS = ("_checkpoints", "_batches", "_staging")
+"""Folders the engine keeps in a table's folder besides its versions; full refresh
+deletes these, the versions and the pointer file, and nothing else."""
 
 
 def _quote(identifier: str) -> str:
@@ -55,14 +64,27 @@ class Warehouse:
     def __init__(self, spark: SparkSession, root: Path | str, schema: str = "default") -> None:
         self.spark = spark
         self.root = Path(root).resolve()
-        self.schema = schema
-        self.folder = self.root / schema
+        self.schema = validate_name_part(schema, role="schema")
+        self.folder = inside(self.root, self.root / schema)
 
-    # -- metadata -----------------------------------------------------------------
+    # -- paths --------------------------------------------------------------------
 
     def table_dir(self, name: str) -> Path:
         """The folder holding every version and checkpoint of ``name``."""
-        return self.folder / name
+        return self._inside(self.folder / validate_name(name), "write")
+
+    def _inside(self, path: Path, action: str) -> Path:
+        return inside(self.root, path, action=action)
+
+    def _version_dir(self, name: str, version: str) -> Path:
+        """A version folder named in the pointer file, refused unless the engine could
+        have written that name (a hand-edited pointer never leads outside)."""
+        if not _VERSION.fullmatch(version):
+            raise UnsafePathError(str(self.table_dir(name) / version), str(self.root),
+                                  action="use", reason="it is not a version the engine wrote")
+        return self.table_dir(name) / version
+
+    # -- metadata -----------------------------------------------------------------
 
     def meta(self, name: str) -> dict[str, Any]:
         """The table's pointer file, or ``{}`` when it was never written."""
@@ -75,7 +97,7 @@ class Warehouse:
     def _write_meta(self, name: str, meta: dict[str, Any]) -> None:
         folder = self.table_dir(name)
         folder.mkdir(parents=True, exist_ok=True)
-        tmp = folder / f".{META_FILE}.{uuid.uuid4().hex}"
+        tmp = self._inside(folder / f".{META_FILE}.{uuid.uuid4().hex}", "write")
         tmp.write_text(json.dumps(meta, indent=1), encoding="utf-8")
         os.replace(tmp, folder / META_FILE)  # atomic switch of the pointer
 
@@ -86,7 +108,7 @@ class Warehouse:
     def path(self, name: str, slot: str = "current") -> Path | None:
         """The folder of the published version, or None."""
         version = self.meta(name).get(slot)
-        return self.table_dir(name) / version if version else None
+        return self._version_dir(name, version) if version else None
 
     def stored_schema(self, name: str, slot: str = "current") -> StructType | None:
         """The schema recorded with the published version."""
@@ -133,7 +155,7 @@ class Warehouse:
         if slot == "current" and register:
             self.register(name)
         if old and old != version:
-            shutil.rmtree(self.table_dir(name) / old, ignore_errors=True)
+            shutil.rmtree(self._version_dir(name, old), ignore_errors=True)
         return target
 
     def ensure(self, name: str, schema: StructType, *,
@@ -149,10 +171,11 @@ class Warehouse:
         """Move the files of a staged batch into the current version (renames only)."""
         current = self.path(name)
         assert current is not None, f"streaming table {name} must be created before appending"
+        staged = self._inside(staged, "move files from")
         for source in sorted(staged.rglob("*")):
             if source.is_dir() or source.name.startswith(_SKIP_ON_MOVE):
                 continue
-            target = current / source.relative_to(staged)
+            target = self._inside(current / source.relative_to(staged), "write")
             target.parent.mkdir(parents=True, exist_ok=True)
             os.replace(source, target)
         shutil.rmtree(staged, ignore_errors=True)
@@ -170,23 +193,28 @@ class Warehouse:
 
     def discard(self, staged: Path) -> None:
         """Forget a staged version or batch that must not be published."""
-        shutil.rmtree(staged, ignore_errors=True)
+        shutil.rmtree(self._inside(staged, "delete"), ignore_errors=True)
 
     # -- streaming bookkeeping ----------------------------------------------------
 
     def checkpoint(self, name: str, flow: str) -> Path:
         """The checkpoint folder of ``flow`` writing into ``name``."""
-        return self.table_dir(name) / "_checkpoints" / flow
+        return self._inside(self.table_dir(name) / "_checkpoints" / validate_name(
+            flow, role="flow"), "write")
 
     def batch_done(self, name: str, flow: str, batch_id: int) -> bool:
         """Whether micro-batch ``batch_id`` of ``flow`` was already appended."""
-        return (self.table_dir(name) / "_batches" / flow / str(batch_id)).exists()
+        return self._batch_marker(name, flow, batch_id).exists()
 
     def mark_batch(self, name: str, flow: str, batch_id: int) -> None:
         """Record that micro-batch ``batch_id`` of ``flow`` was appended."""
-        marker = self.table_dir(name) / "_batches" / flow / str(batch_id)
+        marker = self._batch_marker(name, flow, batch_id)
         marker.parent.mkdir(parents=True, exist_ok=True)
         marker.touch()
+
+    def _batch_marker(self, name: str, flow: str, batch_id: int) -> Path:
+        folder = self.table_dir(name) / "_batches" / validate_name(flow, role="flow")
+        return self._inside(folder / str(int(batch_id)), "write")
 
     def once_done(self, name: str, flow: str) -> bool:
         """Whether the ``once=True`` flow ``flow`` has already run into ``name``."""
@@ -209,9 +237,44 @@ class Warehouse:
         return self.meta(name).get("values", {}).get(key, default)
 
     def reset(self, name: str) -> None:
-        """Full refresh: delete the table, its state and its checkpoints."""
+        """Full refresh: delete the table, its state and its checkpoints.
+
+        Only what the engine wrote goes: the pointer file, version folders and the
+        engine's own folders. A folder at the table's path without a pointer file is
+        not the engine's and is refused; unknown files in a table folder are kept.
+
+        Raises:
+            UnsafePathError: the folder exists but the engine did not create it.
+        """
+        folder = self.table_dir(name)
+        if not folder.exists():
+            return
+        if not self._owned(folder):
+            if any(folder.iterdir()):
+                raise UnsafePathError(str(folder), str(self.root), action="full-refresh",
+                                      reason="the folder was not created by dltflow "
+                                             f"(it has no {META_FILE})")
+            folder.rmdir()
+            return
         self.unregister(name)
-        shutil.rmtree(self.table_dir(name), ignore_errors=True)
+        for entry in sorted(folder.iterdir()):
+            if entry.name in _OWNED_FOLDERS or (entry.is_dir() and _VERSION.fullmatch(
+                    entry.name)):
+                shutil.rmtree(self._inside(entry, "delete"), ignore_errors=True)
+        for entry in folder.glob(f".{META_FILE}.*"):  # pointer files a crash left behind
+            self._inside(entry, "delete").unlink(missing_ok=True)
+        (folder / META_FILE).unlink(missing_ok=True)  # last: the folder is ours until now
+        if not any(folder.iterdir()):
+            folder.rmdir()
+
+    @staticmethod
+    def _owned(folder: Path) -> bool:
+        """Whether ``folder`` holds a pointer file the engine wrote."""
+        try:
+            meta = json.loads((folder / META_FILE).read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return False
+        return isinstance(meta, dict) and "sequence" in meta
 
     # -- catalog ------------------------------------------------------------------
 
@@ -247,7 +310,7 @@ class Warehouse:
         if not self.folder.exists():
             return []
         return sorted(p.parent.name for p in self.folder.glob(f"*/{META_FILE}")
-                      if self.exists(p.parent.name))
+                      if _is_name(p.parent.name) and self.exists(p.parent.name))
 
     def register_existing(self) -> None:
         """Publish the tables of earlier runs, so a fresh session sees them too."""
@@ -257,3 +320,12 @@ class Warehouse:
                 continue
             if not self.spark.catalog.tableExists(f"{self.schema}.{name}"):
                 self.register(name)
+
+
+def _is_name(folder_name: str) -> bool:
+    """Whether a folder found in the schema folder can be a table's (others are ignored)."""
+    try:
+        validate_name(folder_name)
+    except InvalidNameError:
+        return False
+    return True

@@ -22,16 +22,36 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 import yaml
-from pydantic import AliasChoices, BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import (
+    AfterValidator,
+    AliasChoices,
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    model_validator,
+)
 
-from dltflow.exceptions import ConfigError
+from dltflow.exceptions import ConfigError, InvalidNameError
+from dltflow.graph.names import validate_name
 from dltflow.quality.constraints import constraint_problem
 
 ActionName = Literal["allow", "drop", "fail", "quarantine"]
 KindName = Literal["table", "view", "materialized_view", "streaming_table"]
+
+
+def _dataset_name(value: str) -> str:
+    try:
+        return validate_name(value)
+    except InvalidNameError as err:  # pydantic reports ValueErrors with the field's path
+        raise ValueError(f"{err.problem}: {err.rule}") from None
+
+
+DatasetName = Annotated[str, AfterValidator(_dataset_name)]
+"""A dataset or flow name in DLT's form (see :mod:`dltflow.graph.names`)."""
 
 
 class _Model(BaseModel):
@@ -61,7 +81,7 @@ class WriteOpts(_Model):
     table_properties, partition_cols, cluster_by, path, schema, temporary, row_filter,
     format."""
 
-    name: str | None = Field(default=None, min_length=1)
+    name: DatasetName | None = None
     comment: str | None = None
     spark_conf: dict[str, str] | None = None
     table_properties: dict[str, str] | None = None
@@ -78,8 +98,8 @@ class AppendConfig(_Model):
     """An append flow: ``target`` streaming table, flow ``name``, ``comment``, ``once``,
     ``spark_conf``."""
 
-    target: str = Field(min_length=1)
-    name: str | None = None
+    target: DatasetName
+    name: DatasetName | None = None
     comment: str | None = None
     once: bool = False
     spark_conf: dict[str, str] | None = None
@@ -89,8 +109,8 @@ class ApplyChangesConfig(_Model):
     """An ``apply_changes`` flow; fields as in ``dlt.apply_changes``. ``source`` defaults
     to the decorated method's dataset."""
 
-    target: str = Field(min_length=1)
-    source: str | None = None
+    target: DatasetName
+    source: DatasetName | None = None
     keys: list[str] = Field(min_length=1)
     sequence_by: str | list[str]
     where: str | None = None
@@ -102,7 +122,7 @@ class ApplyChangesConfig(_Model):
     stored_as_scd_type: Literal[1, 2, "1", "2"] = 1
     track_history_column_list: list[str] | None = None
     track_history_except_column_list: list[str] | None = None
-    flow_name: str | None = None
+    flow_name: DatasetName | None = None
 
     @model_validator(mode="after")
     def _exclusive_lists(self) -> ApplyChangesConfig:

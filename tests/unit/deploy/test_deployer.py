@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import json
 from pathlib import Path
 
 import pytest
@@ -243,3 +244,18 @@ def test_uploaded_files_are_exact(project: Path, fake: FakeWorkspace, client) ->
     root = f"/Shared/.dltflow/sample/art/{result.digest}"
     exported = client.workspace.export(f"{root}/conf/people.yml")
     assert base64.b64decode(exported.content) == (project / "conf/people.yml").read_bytes()
+
+
+@pytest.mark.parametrize("hostile", ["../../../Users/someone/x", "/etc/passwd", "..", "a/../../b",
+                                     "..\\\\..\\\\x"])
+def test_workspace_paths_built_from_names_stay_under_root(
+        project: Path, fake: FakeWorkspace, client, hostile: str) -> None:
+    spec_file = project / WORKFLOW
+    spec_file.write_text(spec_file.read_text().replace("people-pipeline", json.dumps(hostile)))
+    result, _ = _deploy(project, client)
+    (pipeline,) = result.pipelines
+    notebook = _notebook_path(fake, pipeline.pipeline_id)
+    assert notebook.startswith("/Shared/.dltflow/sample/notebooks/")
+    assert "/../" not in notebook and "\n" not in notebook
+    written = [*fake.workspace_files, *fake.notebooks]
+    assert all(p.startswith("/Shared/.dltflow/sample/") for p in written), written

@@ -3,7 +3,7 @@ from __future__ import annotations
 import pytest
 
 from dltflow.deploy.paths import RemotePath
-from dltflow.exceptions import ConfigError
+from dltflow.exceptions import ConfigError, UnsafePathError
 
 
 @pytest.mark.parametrize(("text", "kind", "api", "runtime"), [
@@ -22,7 +22,7 @@ def test_relative_is_rejected_and_children_cannot_escape() -> None:
         RemotePath.parse("Users/me")
     base = RemotePath.parse("/Shared/a")
     assert base.child("b/c.py").api_path == "/Shared/a/b/c.py"
-    with pytest.raises(ValueError):
+    with pytest.raises(UnsafePathError):
         base.child("../x")
     assert RemotePath.parse("/Workspace/Users/x/y").is_personal()
     assert not RemotePath.parse("/Shared/y").is_personal()

@@ -1,0 +1,34 @@
+"""Every path the local engine writes, renames or deletes lies inside its warehouse.
+
+Names are validated where they are declared (:mod:`dltflow.graph.names`); this is the
+second, independent line: whatever a path was built from, it is resolved (symlinks
+followed) and checked against the warehouse folder *before* the operation, so a bad
+name, an edited pointer file or a planted symlink can never reach files elsewhere.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from dltflow.exceptions import UnsafePathError
+
+__all__ = ["inside"]
+
+
+def inside(root: Path, path: Path, *, action: str = "write") -> Path:
+    """Return ``path`` resolved, when it lies inside ``root`` (itself resolved).
+
+    Args:
+        root: the warehouse folder.
+        path: the path about to be written, renamed or deleted.
+        action: what is about to happen, for the message.
+
+    Raises:
+        UnsafePathError: ``path`` resolves to ``root`` itself or to a place outside it.
+    """
+    if "\x00" in str(path):
+        raise UnsafePathError(str(path).replace("\x00", "\\x00"), str(root), action=action)
+    resolved = path.resolve()
+    if root not in resolved.parents:
+        raise UnsafePathError(str(resolved), str(root), action=action)
+    return resolved
