@@ -81,7 +81,7 @@ def target_from_project(project: Any, environment: str) -> DeployTarget:
                           hint="set root_path, e.g. /Users/<you>/.dltflow/<project>.")
     return DeployTarget(environment, root, artifacts or root.rstrip("/") + "/artifacts",
                         project.include.code.name, project.include.conf.name,
-                        project.include.code.launch_method)
+                        project.include.code.launch_method, tuple(project.include.files))
 
 
 def personal_prefix(environment: str, user_name: str) -> str:

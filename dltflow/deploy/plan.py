@@ -18,14 +18,15 @@ from pathlib import Path
 from typing import Any
 
 from dltflow import __version__
+from dltflow.deploy.files import UploadRules
 from dltflow.deploy.notebook import NotebookTask, PipInstall, render_notebook
 from dltflow.deploy.paths import RemotePath
 from dltflow.deploy.resolve import project_relative, resolve_tasks
 from dltflow.deploy.spec import DeploymentSpec, Workflow
+from dltflow.exceptions import ConfigError
 
 MANIFEST = "dltflow-manifest.json"
-_SKIP_DIRS = {"__pycache__", ".git", ".dltflow", ".venv", "venv", "node_modules"}
-_SKIP_SUFFIXES = (".pyc", ".pyo")
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 _DIGEST_LENGTH = 16
 
 
@@ -40,6 +41,8 @@ class DeployTarget:
         code_dir: the project's code package folder, uploaded whole.
         conf_dir: the project's config folder, uploaded whole.
         launch_method: default launch method of tasks.
+        include_files: ``include.files`` of ``dltflow.yml``: files uploaded even though
+            they are dotfiles, secrets or git-ignored (see :mod:`dltflow.deploy.files`).
     """
 
     environment: str
@@ -48,6 +51,7 @@ class DeployTarget:
     code_dir: str | None = None
     conf_dir: str | None = None
     launch_method: str | None = None
+    include_files: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -111,11 +115,17 @@ def plan_deployment(spec: DeploymentSpec, target: DeployTarget, *,
         dltflow_requirement: how the notebook installs dltflow (default
             ``dltflow==<this version>``).
     """
+    if dltflow_requirement is not None and (_CONTROL.search(dltflow_requirement)
+                                            or not dltflow_requirement.strip()):
+        raise ConfigError(f"--dltflow-requirement {dltflow_requirement!r} must be one "
+                          "non-empty line", source="--dltflow-requirement / "
+                          "DLTFLOW_REQUIREMENT",
+                          hint="give one pip requirement, e.g. dltflow==0.3 or a wheel path.")
     chosen = tuple(workflows if workflows is not None else spec.workflows)
     root = spec.project_root
     resolved = {wf.name: resolve_tasks(root, wf, default_launch_method=target.launch_method)
                 for wf in chosen}
-    files = collect_files(root, chosen, target)
+    files = collect_files(root, chosen, target, source=str(spec.path))
     digest = artifact_digest(files)
     artifact_root = RemotePath.parse(target.artifact_path).child(digest)
     for file in files:  # every upload target checked before the first upload
@@ -126,8 +136,13 @@ def plan_deployment(spec: DeploymentSpec, target: DeployTarget, *,
         installs = _installs(root, wf, artifact_root,
                              dltflow_requirement or f"dltflow=={__version__}")
         tasks = tuple(resolved[wf.name])
-        source = render_notebook(tasks, artifact_root=artifact_root.runtime_path,
-                                 installs=installs, digest=digest)
+        try:
+            source = render_notebook(tasks, artifact_root=artifact_root.runtime_path,
+                                     installs=installs, digest=digest)
+        except ValueError as err:  # the renderer's last line of defence against injection
+            raise ConfigError(f"workflow {wf.name!r}: {err}", source=str(spec.path),
+                              hint="module, class and method names must be ASCII Python "
+                                   "identifiers; requirements one line each.") from None
         name = name_prefix + wf.name
         nb_digest = hashlib.sha256(source.encode()).hexdigest()[:12]
         nb_path = notebooks_dir.child(f"{_slug(name)}-{nb_digest}")
@@ -137,24 +152,57 @@ def plan_deployment(spec: DeploymentSpec, target: DeployTarget, *,
     return DeploymentPlan(spec.environment, digest, artifact_root, files, tuple(plans))
 
 
-def collect_files(root: Path, workflows: Iterable[Workflow],
-                  target: DeployTarget) -> tuple[ArtifactFile, ...]:
-    """The code package, the conf folder, and every file a task names, sorted."""
+def collect_files(root: Path, workflows: Iterable[Workflow], target: DeployTarget, *,
+                  source: str = "deployment file") -> tuple[ArtifactFile, ...]:
+    """The code package, the conf folder, and every file a task names, sorted.
+
+    Dotfiles, private keys, well-known secret files and git-ignored files are left out
+    (:class:`~dltflow.deploy.files.UploadRules`) unless ``include.files`` names them.
+
+    Raises:
+        ConfigError: the code or conf folder lies outside the project, or a task names
+            a file that must not be uploaded.
+    """
+    root = root.resolve()
+    rules = UploadRules(root, target.include_files)
     paths: set[str] = set()
-    for folder in (target.code_dir, target.conf_dir):
-        if folder and (root / folder).is_dir():
-            paths.update(_walk(root, root / folder))
+    for label, folder in (("include.code.name", target.code_dir),
+                          ("include.conf.name", target.conf_dir)):
+        if folder:
+            paths.update(rules.walk(_project_folder(root, folder, label)))
+    named: list[tuple[str, str]] = []
     for wf in workflows:
-        for item in wf.tasks.items:
+        for i, item in enumerate(wf.tasks.items):
+            where = f"{wf.name}: tasks.items[{i}]"
             python_file = project_relative(root, item.python_file)
-            paths.add(python_file)
+            named.append((f"{where}.python_file", python_file))
             paths.update(_package_inits(root, python_file))
             if item.conf_path:
-                paths.add(project_relative(root, item.conf_path))
-        for dep in wf.tasks.dependencies:
+                field = "config_path" if item.config_path else "parameters"
+                named.append((f"{where}.{field}", project_relative(root, item.conf_path)))
+        for i, dep in enumerate(wf.tasks.dependencies):
             if dep.is_local_whl and dep.whl:
-                paths.add(project_relative(root, dep.whl))
+                named.append((f"{wf.name}: tasks.dependencies[{i}].whl",
+                              project_relative(root, dep.whl)))
+    rules.check_named(named, source=source)
+    paths.update(rel for _, rel in named)
+    paths.update(rules.included_files())
+    paths = {rel for rel in paths if rules.excluded_by(rel) is None}
     return tuple(ArtifactFile(rel, (root / rel).read_bytes()) for rel in sorted(paths))
+
+
+def _project_folder(root: Path, folder: str, field: str) -> Path:
+    """``root/folder`` resolved; a folder outside the project is an error."""
+    if _CONTROL.search(folder):
+        raise ConfigError(f"field '{field}': {folder!r} contains a control character",
+                          source="dltflow.yml")
+    path = (root / folder).resolve()
+    if not path.is_relative_to(root):
+        raise ConfigError(f"field '{field}': {folder!r} is outside the project folder {root}",
+                          source="dltflow.yml",
+                          hint="code and conf folders are paths inside the project, "
+                               "relative to dltflow.yml.")
+    return path
 
 
 def artifact_digest(files: Iterable[ArtifactFile]) -> str:
@@ -163,19 +211,6 @@ def artifact_digest(files: Iterable[ArtifactFile]) -> str:
     for f in files:
         sha.update(f.relative.encode() + b"\0" + str(len(f.data)).encode() + b"\0" + f.data)
     return sha.hexdigest()[:_DIGEST_LENGTH]
-
-
-def _walk(root: Path, folder: Path) -> set[str]:
-    found = set()
-    resolved_root = root.resolve()
-    for path in folder.rglob("*"):
-        rel_parts = path.relative_to(root).parts
-        if any(p in _SKIP_DIRS or p.startswith(".") for p in rel_parts):
-            continue
-        if path.is_file() and not path.name.endswith(_SKIP_SUFFIXES):
-            if path.resolve().is_relative_to(resolved_root):  # a symlink may not leave
-                found.add(path.relative_to(root).as_posix())
-    return found
 
 
 def _package_inits(root: Path, python_file: str) -> set[str]:

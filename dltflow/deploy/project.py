@@ -24,6 +24,7 @@ Example::
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Literal
@@ -39,6 +40,7 @@ PERSONAL_PREFIXES = ("/Users/", "/Workspace/Users/")
 ModeName = Literal["development", "production"]
 
 _MODE_ALIASES = {"dev": "development", "prod": "production"}
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
 
 class _Model(BaseModel):
@@ -58,7 +60,7 @@ class CodeInclude(_Model):
     default ``launch_method`` the deployed notebook calls on each pipeline instance."""
 
     name: str = Field(min_length=1)
-    launch_method: str | None = None
+    launch_method: str | None = Field(default=None, pattern=r"^[A-Za-z_][A-Za-z0-9_]*$")
 
 
 class PathInclude(_Model):
@@ -68,12 +70,26 @@ class PathInclude(_Model):
 
 
 class IncludeConfig(_Model):
-    """The ``include:`` section: ``code``, ``conf`` and ``workflows`` folders."""
+    """The ``include:`` section: ``code``, ``conf`` and ``workflows`` folders, and
+    ``files``: project-relative paths or globs deploy uploads even though they are
+    dotfiles, key or secret files, or git-ignored (which it otherwise never uploads)."""
 
     code: CodeInclude = Field(default_factory=lambda: CodeInclude(name="src",
                                                                   launch_method="launch"))
     conf: PathInclude = Field(default_factory=lambda: PathInclude(name="conf"))
     workflows: PathInclude = Field(default_factory=lambda: PathInclude(name="workflows"))
+    files: list[str] = Field(default_factory=list)
+
+    @field_validator("files")
+    @classmethod
+    def _plain_paths(cls, value: list[str]) -> list[str]:
+        for item in value:
+            if not item.strip() or _CONTROL.search(item):
+                raise ValueError(f"{item!r} is not a usable path")
+            if Path(item).is_absolute() or ".." in Path(item).parts:
+                raise ValueError(f"{item!r} must be a path inside the project, relative to "
+                                 "dltflow.yml")
+        return value
 
 
 class WorkspaceConfig(_Model):
@@ -85,6 +101,14 @@ class WorkspaceConfig(_Model):
     host: str | None = None
     root_path: str | None = None
     artifact_path: str | None = None
+
+    @field_validator("profile", "host", "root_path", "artifact_path")
+    @classmethod
+    def _one_line(cls, value: str | None) -> str | None:
+        # A path with a newline or control character can never name a workspace folder.
+        if value is not None and _CONTROL.search(value):
+            raise ValueError(f"{value!r} contains a line break or control character")
+        return value
 
 
 class TargetConfig(_Model):

@@ -39,10 +39,12 @@ def module_name(python_file: str) -> str:
     parts = tuple(p for p in parts if p not in ("", "."))
     if parts and parts[-1] == "__init__":
         parts = parts[:-1]
-    if not parts or not all(p.isidentifier() for p in parts):
+    if not parts or not all(p.isascii() and p.isidentifier() for p in parts):
         raise ConfigError(f"python_file {python_file!r} is not importable as a module",
                           source=python_file,
-                          hint="every folder and the file name must be Python identifiers.")
+                          hint="every folder and the file name must be ASCII Python "
+                               "identifiers (letters, digits, _), as the deployed notebook "
+                               "imports it by name.")
     return ".".join(parts)
 
 

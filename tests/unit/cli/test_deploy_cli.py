@@ -115,3 +115,57 @@ def test_no_credentials_is_a_clear_error(fake: FakeWorkspace,
     result = invoke()
     assert result.exit_code == 1
     assert "Could not authenticate" in result.stderr and "DATABRICKS_HOST" in result.stderr
+
+
+def _edit(path: str, old: str, new: str) -> None:
+    file = Path(path)
+    assert old in file.read_text()
+    file.write_text(file.read_text().replace(old, new))
+
+
+@pytest.mark.parametrize(("file", "old", "new", "message"), [
+    ("dltflow.yml", "{name: sample_pkg}", "{name: ../elsewhere}", "include.code.name"),
+    ("dltflow.yml", "root_path: /Shared/.dltflow/sample",
+     'root_path: "/Shared/.dltflow/sample\\nimport os"', "root_path"),
+    ("dltflow.yml", "root_path: /Shared/.dltflow/sample",
+     'root_path: "/Shared/.dltflow/\\tsample"', "control character"),
+    ("dltflow.yml", "{name: sample_pkg}", "{name: sample_pkg, launch_method: 'go()'}",
+     "launch_method"),
+    ("workflows/people.yml", "- pypi: {package: pyyaml}", '- pypi: {package: "pyyaml\\nx"}',
+     "pypi.package"),
+])
+def test_bad_project_values_exit_2_without_traceback(fake: FakeWorkspace, file: str, old: str,
+                                                     new: str, message: str) -> None:
+    _edit(file, old, new)
+    result = invoke("--dry-run")
+    assert result.exit_code == 2, result.output
+    assert isinstance(result.exception, SystemExit)  # no exception escaped the command
+    assert message in result.stderr
+
+
+def test_non_ascii_package_name_exits_2(fake: FakeWorkspace) -> None:
+    Path("sample_pkg").rename("sämple_pkg")
+    _edit("dltflow.yml", "{name: sample_pkg}", "{name: sämple_pkg}")
+    _edit("workflows/people.yml", "sample_pkg/", "sämple_pkg/")
+    result = invoke("--dry-run")
+    assert result.exit_code == 2 and isinstance(result.exception, SystemExit), result.output
+    assert "not importable as a module" in result.stderr
+
+
+def test_requirement_with_a_newline_exits_2(fake: FakeWorkspace) -> None:
+    result = invoke("--dry-run", "--dltflow-requirement", "dltflow\n%sh rm -rf /")
+    assert result.exit_code == 2 and isinstance(result.exception, SystemExit), result.output
+    assert "--dltflow-requirement" in result.stderr
+
+
+def test_dry_run_lists_exactly_the_files_it_would_upload(fake: FakeWorkspace) -> None:
+    Path("sample_pkg/id_rsa").write_text("-----BEGIN OPENSSH PRIVATE KEY-----\n")
+    Path("sample_pkg/.env").write_text("TOKEN=x\n")
+    Path("sample_pkg/secrets.json").write_text("{}\n")
+    Path(".gitignore").write_text("secrets.json\n")
+    result = invoke("--dry-run")
+    assert result.exit_code == 0, result.output
+    listed = [line.split()[2] for line in result.stderr.splitlines()
+              if line.startswith("Would upload ") and "notebook" not in line]
+    assert listed == ["conf/people.yml", "sample_pkg/__init__.py",
+                      "sample_pkg/pipelines/__init__.py", "sample_pkg/pipelines/people.py"]
