@@ -177,7 +177,8 @@ def _forget_stale(module: str, root: str) -> None:
 
 
 def _load_conf(root: str, conf_path: str) -> Any:
-    from dltflow.quality.config import load_dlt_config, read_config_file
+    from dltflow.configfile import read_config_file
+    from dltflow.quality.config import load_dlt_config
 
     path = Path(root) / conf_path
     conf = read_config_file(path)

@@ -32,6 +32,7 @@ from typing import Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from dltflow.configfile import read_config_file
 from dltflow.deploy.env import expand_env_vars
 from dltflow.exceptions import ConfigError
 
@@ -208,17 +209,11 @@ def load_project(root: Path) -> ProjectConfig:
     """
     path = Path(root) / PROJECT_FILE
     source = str(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as err:
-        raise ConfigError(f"cannot read the project file: {err.strerror or err}",
-                          source=source,
+    if not path.is_file():
+        raise ConfigError("cannot read the project file: no such file", source=source,
                           hint="run `dltflow init` to create one, or run from the project "
-                               "folder.") from None
-    try:
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as err:
-        raise ConfigError(f"not valid YAML: {err}", source=source) from None
+                               "folder.")
+    data = read_config_file(path)
     if not isinstance(data, Mapping):
         raise ConfigError("the file must be a mapping with a `dltflow:` section",
                           source=source, hint="start it with `dltflow: {name: my_project}`.")

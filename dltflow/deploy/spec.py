@@ -33,9 +33,9 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 import dltflow.deploy.settings as api_settings
+from dltflow.configfile import read_config_file
 from dltflow.deploy.env import expand_env_vars
 from dltflow.exceptions import ConfigError
-from dltflow.quality.config import read_config_file
 
 _CONF_FLAGS = ("--conf", "--conf-file")
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")

@@ -19,12 +19,10 @@ Fields of one entry (:class:`DLTConfig`):
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-import yaml
 from pydantic import (
     AfterValidator,
     AliasChoices,
@@ -35,6 +33,7 @@ from pydantic import (
     model_validator,
 )
 
+from dltflow.configfile import read_config_file
 from dltflow.exceptions import ConfigError, InvalidNameError
 from dltflow.graph.names import validate_name
 from dltflow.quality.constraints import constraint_problem
@@ -203,22 +202,6 @@ class DLTConfigs(BaseModel):
             if repeated:
                 raise ValueError(f"two entries for one {label}: {repeated}")
         return self
-
-
-def read_config_file(path: str | Path) -> Any:
-    """Parse a YAML or JSON file; a parse error becomes a :class:`ConfigError`."""
-    path = Path(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as err:
-        raise ConfigError(f"cannot read the file: {err.strerror or err}", source=str(path),
-                          hint="check the path (relative paths start at the current "
-                               "directory).") from None
-    try:
-        return json.loads(text) if path.suffix == ".json" else yaml.safe_load(text)
-    except (yaml.YAMLError, ValueError) as err:
-        raise ConfigError(f"not valid {'JSON' if path.suffix == '.json' else 'YAML'}: {err}",
-                          source=str(path)) from None
 
 
 def load_dlt_config(config: Any, *, source: str | None = None) -> DLTConfigs:
