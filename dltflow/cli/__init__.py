@@ -20,7 +20,8 @@ def error_handler(func: F) -> F:
     """Print ``Error: ...`` for any dltflow error and exit non-zero; ``--debug`` re-raises.
 
     Bad input (an invalid config or deployment file, a broken pipeline graph) exits 2;
-    everything else that dltflow raised exits 1.
+    everything else that dltflow raised exits 1. With ``--output json`` the failure is
+    also one JSON object on stdout (see :mod:`dltflow.cli.failure`).
     """
 
     @functools.wraps(func)
@@ -35,6 +36,11 @@ def error_handler(func: F) -> F:
 
             click.secho(f"Error: {err}", fg="red", err=True)
             bad_input = isinstance(err, (ConfigError, GraphError, UnsafePathError))
-            ctx.exit(EXIT_BAD_INPUT if bad_input else EXIT_FAILED)
+            code = EXIT_BAD_INPUT if bad_input else EXIT_FAILED
+            if kwargs.get("output") == "json":
+                from dltflow.cli.failure import PARTIAL_RESULT, echo_failure
+
+                echo_failure(err, code, ctx.meta.get(PARTIAL_RESULT))
+            ctx.exit(code)
 
     return wrapper  # type: ignore[return-value]

@@ -16,7 +16,8 @@ from typing import Any
 import click
 
 from dltflow.cli import error_handler, options
-from dltflow.exceptions import ConfigError, DeployError
+from dltflow.cli.failure import PARTIAL_RESULT
+from dltflow.exceptions import ConfigError, DeployError, DLTException
 
 __all__ = ["deploy_py_dlt"]
 
@@ -56,9 +57,7 @@ def deploy_py_dlt(deployment_file: str | None, environment: str | None,
         deploy,
         load_deployment,
         load_project,
-        run_update,
         target_from_project,
-        wait_for_update,
     )
     from dltflow.deploy.project import find_project_root
 
@@ -92,25 +91,40 @@ def deploy_py_dlt(deployment_file: str | None, environment: str | None,
                     as_individual=as_individual, dry_run=dry_run, on_event=echo.event,
                     dltflow_requirement=dltflow_requirement)
     summary: dict[str, Any] = {
-        "dry_run": dry_run, "artifacts": result.artifact_root, "uploaded": len(result.uploaded),
+        "status": "succeeded", "dry_run": dry_run, "artifacts": result.artifact_root,
+        "uploaded": len(result.uploaded),
         "pipelines": [{"name": p.name, "pipeline_id": p.pipeline_id, "url": p.url,
                        "action": p.action, "notebook": p.notebook_path}
                       for p in result.pipelines]}
     try:
         if run_now and not dry_run:
-            ws = Workspace(client)
-            for pipeline in result.pipelines:
-                assert pipeline.pipeline_id is not None
-                update_id = run_update(ws, pipeline.pipeline_id, full_refresh=full_refresh,
-                                       on_event=echo.event)
-                summary.setdefault("updates", []).append(
-                    {"pipeline_id": pipeline.pipeline_id, "update_id": update_id})
-                if wait:
-                    state = wait_for_update(ws, pipeline.pipeline_id, update_id,
-                                            on_event=echo.event, poll_seconds=poll_seconds)
-                    summary["updates"][-1]["state"] = state
-    finally:
-        echo.summary(summary)
+            _run_pipelines(Workspace(client), result, summary, echo, wait=wait,
+                           full_refresh=full_refresh, poll_seconds=poll_seconds)
+    except DLTException:
+        # The deploy itself succeeded: say so (text) or hand it to the failure object.
+        summary["status"] = "failed"
+        if output == "json":
+            click.get_current_context().meta[PARTIAL_RESULT] = summary
+        else:
+            echo.summary(summary)
+        raise
+    echo.summary(summary)
+
+
+def _run_pipelines(ws: Any, result: Any, summary: dict[str, Any], echo: _Echo, *,
+                   wait: bool, full_refresh: bool, poll_seconds: float) -> None:
+    from dltflow.deploy import run_update, wait_for_update
+
+    for pipeline in result.pipelines:
+        assert pipeline.pipeline_id is not None
+        update_id = run_update(ws, pipeline.pipeline_id, full_refresh=full_refresh,
+                               on_event=echo.event)
+        summary.setdefault("updates", []).append(
+            {"pipeline_id": pipeline.pipeline_id, "update_id": update_id})
+        if wait:
+            state = wait_for_update(ws, pipeline.pipeline_id, update_id,
+                                    on_event=echo.event, poll_seconds=poll_seconds)
+            summary["updates"][-1]["state"] = state
 
 
 def _client(option_profile: str | None, target_profile: str | None,
