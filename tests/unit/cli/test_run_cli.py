@@ -239,7 +239,8 @@ def test_graph_error_exits_2_naming_the_dataset(spark: SparkSession, tmp_path: P
     result = invoke("run", source, "--warehouse", tmp_path / "wh", "--output", "json")
     assert result.exit_code == 2
     assert "nowhere" in result.stderr
-    assert result.stdout == ""
+    failure = json.loads(result.stdout)  # --output json: one object, on failure too
+    assert failure["status"] == "failed" and failure["error"]["type"] == "GraphError"
 
 
 def test_unknown_deployment_environment_exits_2(spark: SparkSession, tmp_path: Path,
