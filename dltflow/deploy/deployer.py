@@ -14,17 +14,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from dltflow.deploy import reconcile
 from dltflow.deploy.paths import RemotePath
 from dltflow.deploy.plan import DeploymentPlan, DeployTarget, WorkflowPlan, plan_deployment
 from dltflow.deploy.spec import DeploymentSpec
 from dltflow.deploy.workspace import Workspace
 from dltflow.exceptions import ConfigError, DeployError
 
-# Keys the server fills in when a deployment file leaves them out; their presence in the
-# current settings alone is not a reason to edit the pipeline.
-_SERVER_DEFAULTS = frozenset({"id", "edition", "channel", "photon", "development",
-                              "continuous", "storage", "clusters", "serverless",
-                              "deployment", "root_path", "budget_policy_id"})
 _TERMINAL = {"COMPLETED", "FAILED", "CANCELED"}
 
 
@@ -34,7 +30,7 @@ class DeployEvent:
 
     Args:
         kind: ``upload``, ``reuse``, ``notebook``, ``create``, ``edit``, ``unchanged``,
-            ``request``, ``state`` or ``event``.
+            ``request``, ``reconciled`` (a lost answer checked), ``state`` or ``event``.
         message: one line for people.
         data: details for machines (paths, ids, request bodies).
     """
@@ -141,10 +137,10 @@ def _upload_artifacts(plan: DeploymentPlan, ws: Workspace | None, dry_run: bool,
         emit(DeployEvent("upload", f"{verb} {f.relative} -> {path.display}",
                          {"path": path.display, "bytes": len(f.data)}))
         if not dry_run and ws is not None:
-            ws.upload(path, f.data)
+            reconcile.upload(ws, path, f.data, _noter(emit))
         uploaded.append(path.display)
     if not dry_run and ws is not None:
-        ws.upload(plan.manifest_path, plan.manifest())
+        reconcile.upload(ws, plan.manifest_path, plan.manifest(), _noter(emit))
     return uploaded
 
 
@@ -157,7 +153,7 @@ def _upload_notebook(wf: WorkflowPlan, ws: Workspace | None, dry_run: bool,
     emit(DeployEvent("notebook", f"{'Would upload' if dry_run else 'Uploading'} notebook "
                                  f"{path}", {"path": path, "source": wf.notebook}))
     if not dry_run and ws is not None:
-        ws.upload_notebook(wf.notebook_path, wf.notebook)
+        reconcile.upload_notebook(ws, wf.notebook_path, wf.notebook, _noter(emit))
 
 
 def _create_or_edit(wf: WorkflowPlan, ws: Workspace | None, dry_run: bool,
@@ -173,14 +169,14 @@ def _create_or_edit(wf: WorkflowPlan, ws: Workspace | None, dry_run: bool,
                          {"method": "POST", "path": "/api/2.0/pipelines", "body": wf.settings}))
         if dry_run or ws is None:
             return PipelineResult(wf.name, None, None, "create", nb)
-        pipeline_id = ws.create_pipeline(wf.settings)
+        pipeline_id = reconcile.create_pipeline(ws, wf.settings, _noter(emit))
         emit(DeployEvent("create", f"Created pipeline {wf.name!r} ({pipeline_id})",
                          {"pipeline_id": pipeline_id}))
         return PipelineResult(wf.name, pipeline_id, ws.pipeline_url(pipeline_id), "created", nb)
     assert ws is not None
     existing = ws.get_pipeline(ids[0])
     url = ws.pipeline_url(existing.pipeline_id)
-    if _same_settings(wf.settings, existing.settings):
+    if reconcile.same_settings(wf.settings, existing.settings):
         emit(DeployEvent("unchanged", f"Pipeline {wf.name!r} ({existing.pipeline_id}) is up "
                                       "to date", {"pipeline_id": existing.pipeline_id}))
         return PipelineResult(wf.name, existing.pipeline_id, url, "unchanged", nb)
@@ -189,15 +185,14 @@ def _create_or_edit(wf: WorkflowPlan, ws: Workspace | None, dry_run: bool,
                       "body": {**wf.settings, "id": existing.pipeline_id}}))
     if dry_run:
         return PipelineResult(wf.name, existing.pipeline_id, url, "update", nb)
-    ws.edit_pipeline(existing, wf.settings)
+    reconcile.edit_pipeline(ws, existing, wf.settings, _noter(emit))
     emit(DeployEvent("edit", f"Updated pipeline {wf.name!r} ({existing.pipeline_id})",
                      {"pipeline_id": existing.pipeline_id}))
     return PipelineResult(wf.name, existing.pipeline_id, url, "updated", nb)
 
 
-def _same_settings(desired: dict[str, Any], current: dict[str, Any]) -> bool:
-    keys = set(desired) | (set(current) - _SERVER_DEFAULTS)
-    return all(desired.get(k) == current.get(k) for k in keys)
+def _noter(emit: EventSink) -> reconcile.Note:
+    return lambda message: emit(DeployEvent("reconciled", message))
 
 
 def run_update(workspace: Workspace, pipeline_id: str, *, full_refresh: bool = False,

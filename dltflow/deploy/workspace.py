@@ -132,6 +132,24 @@ class Workspace:
                                           format=ImportFormat.SOURCE,
                                           language=Language.PYTHON, overwrite=True)
 
+    def read(self, path: RemotePath) -> bytes | None:
+        """The bytes of the file at ``path`` (a workspace file or a volume file); ``None``
+        when there is none. Used to check an upload whose answer was lost."""
+        from databricks.sdk.errors import NotFound
+        from databricks.sdk.service.workspace import ExportFormat
+
+        with self._calling(f"read {path.display}"):
+            try:
+                if path.kind == "volume":
+                    contents = self.client.files.download(path.api_path).contents
+                    return contents.read() if contents is not None else b""
+                if path.kind == "dbfs":
+                    return self.client.dbfs.download(path.api_path).read()
+                return self.client.workspace.download(path.api_path,
+                                                      format=ExportFormat.AUTO).read()
+            except NotFound:
+                return None
+
     def find_pipelines(self, name: str) -> list[str]:
         """Ids of the pipelines whose name is exactly ``name`` (all pages)."""
         escaped = name.replace("'", "''")

@@ -42,7 +42,14 @@ class LoggedRequest:
 @dataclass
 class Fault:
     """The next ``times`` requests matching ``method`` and ``path_prefix`` (after
-    ``skip`` matching ones) get ``status``."""
+    ``skip`` matching ones) get ``status``.
+
+    ``applied=True`` carries the request out first and then loses the answer (the
+    client sees ``status`` although the change took effect); ``status=0`` drops the
+    connection without any answer; ``status=200`` answers normally (with ``delay``: a
+    stall); ``delay`` waits that many seconds before answering; ``before`` runs just
+    before the request is handled (someone else's change at that moment).
+    """
 
     path_prefix: str
     status: int
@@ -51,6 +58,9 @@ class Fault:
     method: str | None = None
     error_code: str | None = None
     message: str = "injected fault"
+    applied: bool = False
+    delay: float = 0.0
+    before: Callable[[], None] | None = None
 
 
 @dataclass
@@ -147,8 +157,13 @@ class FakeWorkspace:
             self.requests.append(LoggedRequest(method, path, query, logged_body))
             fault = self._take_fault(method, path)
         try:
-            if fault is not None:
-                raise _HttpError(fault.status, fault.message, fault.error_code)
+            if fault is not None and fault.before is not None:
+                with self._lock:
+                    fault.before()
+            if fault is not None and not fault.applied:
+                if fault.status != 200:
+                    return self._fail(fault)
+                time.sleep(fault.delay)
             if path == "/.well-known/databricks-config":  # the SDK's unauthenticated probe
                 return 200, {"Content-Type": "application/json"}, json.dumps(
                     {"oidc_endpoint": f"{self.url}/oidc", "workspace_id": "1234567890",
@@ -157,13 +172,22 @@ class FakeWorkspace:
                 raise _HttpError(401, "Invalid access token.")
             with self._lock:
                 status, payload = self._route(method, path, query, body, logged_body)
+            if fault is not None and fault.applied:  # the change stands, the answer is lost
+                if fault.status != 200:
+                    return self._fail(fault)
+                time.sleep(fault.delay)  # a stall: the real answer comes too late
         except _HttpError as err:
-            extra = {"Retry-After": "0"} if err.status in (429, 503) else {}
-            return err.status, extra, json.dumps(
-                {"error_code": err.error_code, "message": str(err)}).encode()
+            return _error_response(err)
         if isinstance(payload, bytes):
             return status, {"Content-Type": "application/octet-stream"}, payload
         return status, {"Content-Type": "application/json"}, json.dumps(payload).encode()
+
+    def _fail(self, fault: Fault) -> tuple[int, dict[str, str], bytes]:
+        if fault.delay:
+            time.sleep(fault.delay)
+        if fault.status == 0:
+            return 0, {}, b""  # the handler drops the connection
+        return _error_response(_HttpError(fault.status, fault.message, fault.error_code))
 
     def _take_fault(self, method: str, path: str) -> Fault | None:
         for fault in self.faults:
@@ -251,6 +275,8 @@ class FakeWorkspace:
 
     # -- files API (volumes) ------------------------------------------------------
     def _files(self, method: str, rest: str, q: dict[str, str], raw: bytes) -> tuple[int, Any]:
+        if rest.count("/") < 2:  # e.g. create-download-url: no presigned URLs here
+            raise _HttpError(404, f"No API found for '{method} fs{rest}'", "ENDPOINT_NOT_FOUND")
         kind, path = rest.split("/", 2)[1], "/" + rest.split("/", 2)[2]
         path = _norm(path)
         if kind == "directories":
@@ -404,6 +430,12 @@ class FakeWorkspace:
         return result
 
 
+def _error_response(err: _HttpError) -> tuple[int, dict[str, str], bytes]:
+    extra = {"Retry-After": "0"} if err.status in (429, 503) else {}
+    return err.status, extra, json.dumps(
+        {"error_code": err.error_code, "message": str(err)}).encode()
+
+
 def _norm(path: str) -> str:
     if path.startswith("/Workspace/"):
         path = path[len("/Workspace"):]
@@ -427,6 +459,9 @@ def _handler(state: FakeWorkspace) -> type[BaseHTTPRequestHandler]:
             length = int(self.headers.get("Content-Length") or 0)
             body = self.rfile.read(length) if length else b""
             status, headers, payload = state.handle(self.command, self.path, self.headers, body)
+            if status == 0:  # a dropped connection: no answer at all
+                self.close_connection = True
+                return
             payload = b"" if status == 204 else payload
             self.send_response(status)
             for key, value in headers.items():
