@@ -39,13 +39,18 @@ __all__ = ["deploy_py_dlt"]
 @click.option("--dltflow-requirement", envvar="DLTFLOW_REQUIREMENT", metavar="SPEC",
               help="What the notebook's %pip installs for dltflow (default: dltflow==<this "
                    "version>; e.g. a wheel in a volume).")
+@click.option("--keep", type=click.IntRange(min=0), default=1, show_default=True,
+              metavar="N", help="After the switch, remove old notebooks and artifact folders "
+              "dltflow created, keeping N earlier versions per pipeline for rollback "
+              "(with --dry-run: list what would be removed).")
 @click.option("--poll-seconds", type=float, default=5.0, hidden=True)
 @options.output
 @error_handler
 def deploy_py_dlt(deployment_file: str | None, environment: str | None,
                   workflows: tuple[str, ...], as_individual: bool, dry_run: bool,
                   run_now: bool, wait: bool, full_refresh: bool, profile: str | None,
-                  dltflow_requirement: str | None, poll_seconds: float, output: str) -> None:
+                  dltflow_requirement: str | None, keep: int, poll_seconds: float,
+                  output: str) -> None:
     """Deploy the pipelines of a deployment file's environment to Databricks.
 
     \b
@@ -89,10 +94,10 @@ def deploy_py_dlt(deployment_file: str | None, environment: str | None,
     echo = _Echo(output, dry_run)
     result = deploy(spec, target, Workspace(client), workflows=workflows or None,
                     as_individual=as_individual, dry_run=dry_run, on_event=echo.event,
-                    dltflow_requirement=dltflow_requirement)
+                    dltflow_requirement=dltflow_requirement, keep=keep)
     summary: dict[str, Any] = {
         "status": "succeeded", "dry_run": dry_run, "artifacts": result.artifact_root,
-        "uploaded": len(result.uploaded),
+        "uploaded": len(result.uploaded), "removed": list(result.removed),
         "pipelines": [{"name": p.name, "pipeline_id": p.pipeline_id, "url": p.url,
                        "action": p.action, "notebook": p.notebook_path}
                       for p in result.pipelines]}
@@ -184,4 +189,8 @@ class _Echo:
             lines.append(f"  {p['name']}: {p['action']}"
                          + (f", id {p['pipeline_id']}" if p["pipeline_id"] else "")
                          + (f"\n    {p['url']}" if p["url"] else ""))
+        if summary["removed"]:
+            lines.append(f"{'Would remove' if summary['dry_run'] else 'Removed'} "
+                         f"{len(summary['removed'])} old notebook(s)/artifact folder(s):")
+            lines += [f"  {path}" for path in summary["removed"]]
         click.echo("\n".join(lines))

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from dltflow.deploy import reconcile
+from dltflow.deploy.cleanup import clean_up
 from dltflow.deploy.paths import RemotePath
 from dltflow.deploy.plan import DeploymentPlan, DeployTarget, WorkflowPlan, plan_deployment
 from dltflow.deploy.spec import DeploymentSpec
@@ -30,7 +31,8 @@ class DeployEvent:
 
     Args:
         kind: ``upload``, ``reuse``, ``notebook``, ``create``, ``edit``, ``unchanged``,
-            ``request``, ``reconciled`` (a lost answer checked), ``state`` or ``event``.
+            ``request``, ``reconciled`` (a lost answer checked), ``cleanup``, ``warning``,
+            ``state`` or ``event``.
         message: one line for people.
         data: details for machines (paths, ids, request bodies).
     """
@@ -60,6 +62,7 @@ class DeployResult:
     uploaded: tuple[str, ...]
     pipelines: tuple[PipelineResult, ...]
     dry_run: bool
+    removed: tuple[str, ...] = ()
 
 
 EventSink = Callable[[DeployEvent], None]
@@ -89,7 +92,7 @@ def personal_prefix(environment: str, user_name: str) -> str:
 def deploy(spec: DeploymentSpec, target: DeployTarget, workspace: Workspace | None, *,
            workflows: str | Sequence[str] | None = None, as_individual: bool = False,
            dry_run: bool = False, on_event: EventSink | None = None,
-           dltflow_requirement: str | None = None) -> DeployResult:
+           dltflow_requirement: str | None = None, keep: int | None = 1) -> DeployResult:
     """Deploy the workflows of ``spec`` to ``target``.
 
     Args:
@@ -102,6 +105,8 @@ def deploy(spec: DeploymentSpec, target: DeployTarget, workspace: Workspace | No
         dry_run: read the workspace but write nothing; the events carry the request bodies.
         on_event: receives progress events.
         dltflow_requirement: how the notebook installs dltflow.
+        keep: after the switch, remove old versions dltflow created, keeping this many
+            earlier ones per pipeline (see :mod:`dltflow.deploy.cleanup`); None keeps all.
 
     Raises:
         DeployError: a workspace call failed (nothing was switched over).
@@ -120,8 +125,13 @@ def deploy(spec: DeploymentSpec, target: DeployTarget, workspace: Workspace | No
     for wf in plan.workflows:
         _upload_notebook(wf, workspace, dry_run, emit)
     results = tuple(_create_or_edit(wf, workspace, dry_run, emit) for wf in plan.workflows)
+    removed: tuple[str, ...] = ()
+    if workspace is not None and keep is not None:
+        removed = clean_up(workspace, target, plan, [r.pipeline_id for r in results],
+                           keep=keep, dry_run=dry_run,
+                           say=lambda kind, text, data: emit(DeployEvent(kind, text, data)))
     return DeployResult(plan.digest, plan.artifact_root.display, tuple(uploaded), results,
-                        dry_run)
+                        dry_run, removed)
 
 
 def _upload_artifacts(plan: DeploymentPlan, ws: Workspace | None, dry_run: bool,

@@ -150,6 +150,33 @@ class Workspace:
             except NotFound:
                 return None
 
+    def delete(self, path: RemotePath, *, folder: bool) -> None:
+        """Remove a file or notebook, or a whole folder; gone already is fine."""
+        from databricks.sdk.errors import NotFound
+
+        with self._calling(f"remove {path.display}"):
+            try:
+                if path.kind == "workspace":
+                    self.client.workspace.delete(path.api_path, recursive=folder)
+                elif path.kind == "dbfs":
+                    self.client.dbfs.delete(path.api_path, recursive=folder)
+                elif folder:
+                    self._delete_volume_folder(path.api_path)
+                else:
+                    self.client.files.delete(path.api_path)
+            except NotFound:
+                return
+
+    def _delete_volume_folder(self, folder: str) -> None:
+        # The Files API removes only empty directories: files first, then folders deepest
+        # first.
+        for entry in self.client.files.list_directory_contents(folder):
+            if entry.path and entry.is_directory:
+                self._delete_volume_folder(entry.path)
+            elif entry.path:
+                self.client.files.delete(entry.path)
+        self.client.files.delete_directory(folder)
+
     def find_pipelines(self, name: str) -> list[str]:
         """Ids of the pipelines whose name is exactly ``name`` (all pages)."""
         escaped = name.replace("'", "''")

@@ -228,6 +228,8 @@ class FakeWorkspace:
             return 200, {}
         if op == "import" and method == "POST":
             return self._import(body)
+        if op == "delete" and method == "POST":
+            return self._delete(_norm(body["path"]), bool(body.get("recursive")))
         if op == "get-status" and method == "GET":
             path = _norm(q["path"])
             if path in self.workspace_dirs:
@@ -273,6 +275,24 @@ class FakeWorkspace:
             self.workspace_files[path] = content
         return 200, {}
 
+    def _delete(self, path: str, recursive: bool) -> tuple[int, Any]:
+        if path in self.workspace_files or path in self.notebooks:
+            self.workspace_files.pop(path, None)
+            self.notebooks.pop(path, None)
+            return 200, {}
+        if path not in self.workspace_dirs:
+            raise _HttpError(404, f"Path ({path}) doesn't exist.")
+        inside = [p for store in (self.workspace_files, self.notebooks, self.workspace_dirs)
+                  for p in store if p.startswith(path + "/")]
+        if inside and not recursive:
+            raise _HttpError(400, f"Folder ({path}) is not empty.", "DIRECTORY_NOT_EMPTY")
+        for p in inside:
+            self.workspace_files.pop(p, None)
+            self.notebooks.pop(p, None)
+            self.workspace_dirs.discard(p)
+        self.workspace_dirs.discard(path)
+        return 200, {}
+
     # -- files API (volumes) ------------------------------------------------------
     def _files(self, method: str, rest: str, q: dict[str, str], raw: bytes) -> tuple[int, Any]:
         if rest.count("/") < 2:  # e.g. create-download-url: no presigned URLs here
@@ -288,12 +308,33 @@ class FakeWorkspace:
                 if path not in self.volume_dirs:
                     raise _HttpError(404, "not found")
                 return 200, {}
+            if method == "GET":
+                if path not in self.volume_dirs:
+                    raise _HttpError(404, "not found", "NOT_FOUND")
+                children: dict[str, bool] = {}
+                for p in (*self.volume_dirs, *self.volume_files):
+                    if p.startswith(path + "/"):
+                        child = path + "/" + p[len(path) + 1:].split("/")[0]
+                        children[child] = children.get(child, False) or child != p or \
+                            p in self.volume_dirs
+                return 200, {"contents": [
+                    {"path": c, "name": c.rsplit("/", 1)[1], "is_directory": d}
+                    for c, d in sorted(children.items())]}
+            if method == "DELETE":
+                if any(p.startswith(path + "/") for p in (*self.volume_dirs, *self.volume_files)):
+                    raise _HttpError(409, "directory not empty", "DIRECTORY_NOT_EMPTY")
+                self.volume_dirs.discard(path)
+                return 204, {}
         if kind == "files":
             if method == "PUT":
                 self._require_volume(path)
                 if path in self.volume_files and q.get("overwrite") == "false":
                     raise _HttpError(409, "exists", "ALREADY_EXISTS")
                 self.volume_files[path] = raw
+                return 204, {}
+            if method == "DELETE":
+                if self.volume_files.pop(path, None) is None:
+                    raise _HttpError(404, "not found", "NOT_FOUND")
                 return 204, {}
             if method in ("HEAD", "GET"):
                 if path not in self.volume_files:
@@ -312,6 +353,14 @@ class FakeWorkspace:
             return 200, {}
         if op == "put":
             self.dbfs_files[_norm(body["path"])] = base64.b64decode(body.get("contents", ""))
+            return 200, {}
+        if op == "delete" and method == "POST":
+            path = _norm(body["path"])
+            gone = [p for p in self.dbfs_files if p == path or p.startswith(path + "/")]
+            if any(p != path for p in gone) and not body.get("recursive"):
+                raise _HttpError(400, f"{path} is a non-empty directory", "IO_ERROR")
+            for p in gone:
+                del self.dbfs_files[p]
             return 200, {}
         if op == "get-status":
             path = _norm(q["path"])
