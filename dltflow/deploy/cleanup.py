@@ -101,7 +101,8 @@ def clean_up(ws: Workspace, target: DeployTarget, plan: DeploymentPlan,
     """
     history_file = RemotePath.parse(target.root_path, field="root_path").child(HISTORY)
     try:
-        history = _read_history(ws, history_file)
+        raw = ws.read(history_file)
+        history = _parse_history(raw)
         current = [Deployed(wf.name, pid, wf.notebook_path.display, plan.artifact_root.display)
                    for wf, pid in zip(plan.workflows, pipeline_ids, strict=True)]
         cleanup = plan_cleanup(history, current, keep=keep)
@@ -113,7 +114,9 @@ def clean_up(ws: Workspace, target: DeployTarget, plan: DeploymentPlan,
             left = set(cleanup.notebooks + cleanup.artifacts) - set(removed)
             entries = [e for e in history if e not in cleanup.history
                        and (e.notebook in left or e.artifacts in left)]
-            ws.upload(history_file, _dump(list(dict.fromkeys(entries + list(cleanup.history)))))
+            new = _dump(list(dict.fromkeys(entries + list(cleanup.history))))
+            if new != raw:  # a deploy that changed nothing writes nothing
+                ws.upload(history_file, new)
         return removed
     except DLTException as err:
         say("warning", f"Warning: cleanup of old versions skipped: {err}", {})
@@ -181,9 +184,8 @@ def _same_version(a: Deployed, b: Deployed) -> bool:
     return (a.pipeline, a.notebook, a.artifacts) == (b.pipeline, b.notebook, b.artifacts)
 
 
-def _read_history(ws: Workspace, path: RemotePath) -> list[Deployed]:
+def _parse_history(raw: bytes | None) -> list[Deployed]:
     """The recorded versions; an unreadable file records nothing (nothing is removed)."""
-    raw = ws.read(path)
     if raw is None:
         return []
     try:
