@@ -18,6 +18,7 @@ from dltflow.deploy import reconcile
 from dltflow.deploy.cleanup import clean_up
 from dltflow.deploy.paths import RemotePath
 from dltflow.deploy.plan import DeploymentPlan, DeployTarget, WorkflowPlan, plan_deployment
+from dltflow.deploy.secrets import redact, warning_text
 from dltflow.deploy.spec import DeploymentSpec
 from dltflow.deploy.workspace import Workspace
 from dltflow.exceptions import ConfigError, DeployError
@@ -112,13 +113,15 @@ def deploy(spec: DeploymentSpec, target: DeployTarget, workspace: Workspace | No
         DeployError: a workspace call failed (nothing was switched over).
         ConfigError: the deployment file or project is invalid.
     """
-    emit = on_event or (lambda event: None)
+    emit = _redacting(on_event or (lambda event: None), spec)
     if workspace is None and not dry_run:
         raise DeployError("deploying needs a workspace client; only --dry-run works without.")
     prefix = ""
     if as_individual or RemotePath.parse(target.root_path, field="root_path").is_personal():
         user = workspace.user_name() if workspace is not None else "<you>"
         prefix = personal_prefix(spec.environment, user)
+    for use in spec.secrets:
+        emit(DeployEvent("warning", warning_text(use, str(spec.path)), {"field": use.field}))
     plan = plan_deployment(spec, target, workflows=spec.select(workflows), name_prefix=prefix,
                            dltflow_requirement=dltflow_requirement)
     uploaded = _upload_artifacts(plan, workspace, dry_run, emit)
@@ -199,6 +202,15 @@ def _create_or_edit(wf: WorkflowPlan, ws: Workspace | None, dry_run: bool,
     emit(DeployEvent("edit", f"Updated pipeline {wf.name!r} ({existing.pipeline_id})",
                      {"pipeline_id": existing.pipeline_id}))
     return PipelineResult(wf.name, existing.pipeline_id, url, "updated", nb)
+
+
+def _redacting(emit: EventSink, spec: DeploymentSpec) -> EventSink:
+    """Events never carry a secret from the deployment file (dry-run previews show the
+    notebook and request bodies); what is uploaded is unchanged."""
+    if not spec.secrets:
+        return emit
+    return lambda event: emit(DeployEvent(event.kind, redact(event.message, spec.secrets),
+                                          redact(event.data, spec.secrets)))
 
 
 def _noter(emit: EventSink) -> reconcile.Note:

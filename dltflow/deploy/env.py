@@ -12,13 +12,15 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
+from dltflow.deploy.secrets import SecretUse, looks_secret
 from dltflow.exceptions import ConfigError
 
 _ENV_VAR = re.compile(r"\$(\$?)\{([A-Za-z_][A-Za-z0-9_]*)\}")
 
 
 def expand_env_vars(data: Any, *, source: str, path: str = "",
-                    environ: Mapping[str, str] | None = None) -> Any:
+                    environ: Mapping[str, str] | None = None,
+                    secrets: list[SecretUse] | None = None) -> Any:
     """Replace ``${NAME}`` in every string of ``data`` with the environment variable.
 
     Args:
@@ -26,6 +28,7 @@ def expand_env_vars(data: Any, *, source: str, path: str = "",
         source: the file, for error messages.
         path: the dotted location of ``data`` inside the file.
         environ: where values come from (default ``os.environ``).
+        secrets: when given, receives each field a secret-looking variable went into.
 
     Returns:
         A copy of ``data`` with the variables substituted (``$${X}`` gives ``${X}``).
@@ -34,7 +37,8 @@ def expand_env_vars(data: Any, *, source: str, path: str = "",
         ConfigError: a referenced variable is not set; names each one and its field.
     """
     missing: list[str] = []
-    result = _walk(data, path, os.environ if environ is None else environ, missing)
+    found: list[SecretUse] = [] if secrets is None else secrets
+    result = _walk(data, path, os.environ if environ is None else environ, missing, found)
     if missing:
         raise ConfigError(missing, source=source,
                           hint="export the variable(s) first, or write `$${NAME}` for a "
@@ -42,12 +46,14 @@ def expand_env_vars(data: Any, *, source: str, path: str = "",
     return result
 
 
-def _walk(value: Any, path: str, environ: Mapping[str, str], missing: list[str]) -> Any:
+def _walk(value: Any, path: str, environ: Mapping[str, str], missing: list[str],
+          secrets: list[SecretUse]) -> Any:
     if isinstance(value, Mapping):
-        return {k: _walk(v, f"{path}.{k}" if path else str(k), environ, missing)
+        return {k: _walk(v, f"{path}.{k}" if path else str(k), environ, missing, secrets)
                 for k, v in value.items()}
     if isinstance(value, list):
-        return [_walk(v, f"{path}[{i}]", environ, missing) for i, v in enumerate(value)]
+        return [_walk(v, f"{path}[{i}]", environ, missing, secrets)
+                for i, v in enumerate(value)]
     if not isinstance(value, str):
         return value
 
@@ -58,6 +64,8 @@ def _walk(value: Any, path: str, environ: Mapping[str, str], missing: list[str])
         if name not in environ:
             missing.append(f"field '{path}': environment variable '{name}' is not set")
             return match.group(0)
+        if looks_secret(name, environ[name]):
+            secrets.append(SecretUse(path, name, environ[name]))
         return environ[name]
 
     return _ENV_VAR.sub(replace, value)

@@ -35,6 +35,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 import dltflow.deploy.settings as api_settings
 from dltflow.configfile import read_config_file
 from dltflow.deploy.env import expand_env_vars
+from dltflow.deploy.secrets import SecretUse, find_literal_tokens
 from dltflow.exceptions import ConfigError
 
 _CONF_FLAGS = ("--conf", "--conf-file")
@@ -137,12 +138,14 @@ class DeploymentSpec:
         environment: the environment key.
         project_root: the folder local paths are relative to.
         workflows: the workflows, in file order.
+        secrets: fields where a secret-looking value would be uploaded in plain text.
     """
 
     path: Path
     environment: str
     project_root: Path
     workflows: tuple[Workflow, ...]
+    secrets: tuple[SecretUse, ...] = ()
 
     def select(self, names: str | Sequence[str] | None) -> tuple[Workflow, ...]:
         """All workflows, or those named (a :class:`ConfigError` for an unknown name)."""
@@ -179,8 +182,9 @@ def load_deployment(path: str | Path, environment: str, *, project_root: str | P
         known = sorted(raw) if isinstance(raw, Mapping) else []
         raise ConfigError(f"no environment {environment!r}", source=source,
                           hint=f"environments in this file: {known}.")
+    secrets = find_literal_tokens(raw[environment], environment)
     env = expand_env_vars(raw[environment], source=source, path=environment,
-                          environ=environ)
+                          environ=environ, secrets=secrets)
     if not isinstance(env, Mapping) or not isinstance(env.get("workflows"), list):
         raise ConfigError(f"{environment}: field 'workflows': expected a list of workflows",
                           source=source, hint="write `workflows:` with `- name: ...` entries.")
@@ -197,7 +201,7 @@ def load_deployment(path: str | Path, environment: str, *, project_root: str | P
         raise ConfigError(problems, source=source,
                           hint="fix the fields listed above; settings keys are those of the "
                                "Pipelines API (name, catalog, schema/target, configuration, ...).")
-    return DeploymentSpec(path, environment, root, tuple(workflows))
+    return DeploymentSpec(path, environment, root, tuple(workflows), tuple(secrets))
 
 
 def _workflow(entry: Any, where: str, root: Path, problems: list[str]) -> Workflow | None:
