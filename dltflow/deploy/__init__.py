@@ -26,12 +26,13 @@ from dltflow.deploy.notebook import NotebookTask, PipInstall, python_cells, rend
 from dltflow.deploy.paths import RemotePath
 from dltflow.deploy.plan import DeploymentPlan, DeployTarget, WorkflowPlan, plan_deployment
 from dltflow.deploy.project import ProjectConfig, load_project
+from dltflow.deploy.reconcile import ConcurrentChangeError
 from dltflow.deploy.resolve import ResolvedTask, resolve_task, resolve_tasks
 from dltflow.deploy.spec import DeploymentSpec, Workflow, load_deployment
 from dltflow.deploy.workspace import ExistingPipeline, Workspace, WorkspaceError
 
 __all__ = [
-    "DeployEvent", "DeployResult", "DeployTarget", "DeploymentPlan", "DeploymentSpec",
+    "ConcurrentChangeError", "DeployEvent", "DeployResult", "DeployTarget", "DeploymentPlan", "DeploymentSpec",
     "ExistingPipeline", "NotebookTask", "PipInstall", "PipelineDefiner", "PipelineResult",
     "ProjectConfig", "RemotePath", "ResolvedTask", "Workflow", "WorkflowPlan", "Workspace",
     "WorkspaceError", "deploy", "launch", "load_deployment", "load_project",
