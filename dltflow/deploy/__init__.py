@@ -32,7 +32,8 @@ from dltflow.deploy.spec import DeploymentSpec, Workflow, load_deployment
 from dltflow.deploy.workspace import ExistingPipeline, Workspace, WorkspaceError
 
 __all__ = [
-    "ConcurrentChangeError", "DeployEvent", "DeployResult", "DeployTarget", "DeploymentPlan", "DeploymentSpec",
+    "ConcurrentChangeError", "DeployEvent", "DeployResult", "DeployTarget", "DeploymentPlan",
+    "DeploymentSpec",
     "ExistingPipeline", "NotebookTask", "PipInstall", "PipelineDefiner", "PipelineResult",
     "ProjectConfig", "RemotePath", "ResolvedTask", "Workflow", "WorkflowPlan", "Workspace",
     "WorkspaceError", "deploy", "launch", "load_deployment", "load_project",
