@@ -167,3 +167,26 @@ class UnsafePathError(DLTException):
 
 class DeployError(DLTException):
     """Deploying to a Databricks workspace failed; the message says what and how to fix it."""
+
+
+class EventLogError(DLTException):
+    """The event log cannot give what was asked: no runs, an unknown run, a broken line.
+
+    Args:
+        problem: what is wrong.
+        path: the event-log file or folder.
+        line: the line number of a broken record, when that is the problem.
+        hint: what to do about it.
+    """
+
+    def __init__(self, problem: str, *, path: str, line: int | None = None,
+                 hint: str | None = None) -> None:
+        self.problem = problem
+        self.path = path
+        self.line = line
+        self.hint = hint
+        where = f"{path}:{line}" if line else path
+        message = f"{problem} ({where})"
+        if hint:
+            message += f"\nHint: {hint}"
+        super().__init__(message)

@@ -32,10 +32,16 @@ def error_handler(func: F) -> F:
         except DLTException as err:
             if (ctx.find_root().obj or {}).get("debug"):
                 raise
-            from dltflow.exceptions import ConfigError, GraphError, UnsafePathError
+            from dltflow.exceptions import (
+                ConfigError,
+                EventLogError,
+                GraphError,
+                UnsafePathError,
+            )
 
             click.secho(f"Error: {err}", fg="red", err=True)
-            bad_input = isinstance(err, (ConfigError, GraphError, UnsafePathError))
+            bad_input = isinstance(err, (ConfigError, EventLogError, GraphError,
+                                         UnsafePathError))
             code = EXIT_BAD_INPUT if bad_input else EXIT_FAILED
             if kwargs.get("output") == "json":
                 from dltflow.cli.failure import PARTIAL_RESULT, echo_failure

@@ -17,7 +17,9 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from dltflow import __version__
 from dltflow.graph.expectations import ExpectationMetrics
+from dltflow.local.inputs import ExternalInput
 from dltflow.local.safepath import inside
 
 if TYPE_CHECKING:
@@ -94,7 +96,46 @@ class RunFinished:
     error: str | None = None
 
 
-Event = RunStarted | FlowStarted | FlowFinished | RunFinished
+@dataclass(frozen=True)
+class DatasetDefined:
+    """A dataset of the planned graph (``dataset_definition`` in the log).
+
+    Args:
+        dataset: its name.
+        kind: ``materialized_view``, ``streaming_table`` or ``view``.
+        expectations: ``(name, constraint, action)`` of each expectation.
+        quarantine_of: for a quarantine table, the dataset whose failing rows it holds.
+    """
+
+    dataset: str
+    kind: str
+    expectations: tuple[tuple[str, str, str], ...] = ()
+    quarantine_of: str | None = None
+
+
+@dataclass(frozen=True)
+class FlowDefined:
+    """A flow of the planned graph, with what it reads (``flow_definition`` in the log).
+
+    Args:
+        flow: its name (a dataset's own query is named after the dataset).
+        dataset: the dataset it writes (``output_dataset``).
+        flow_type: ``query``, ``append``, ``apply_changes`` or ``snapshot``.
+        input_datasets: the pipeline's datasets it reads.
+        input_sources: what it reads from outside the pipeline.
+        streaming: whether it reads incrementally.
+    """
+
+    flow: str
+    dataset: str
+    flow_type: str = "query"
+    input_datasets: tuple[str, ...] = ()
+    input_sources: tuple[ExternalInput, ...] = ()
+    streaming: bool = False
+
+
+Event = (RunStarted | DatasetDefined | FlowDefined | FlowStarted | FlowFinished
+         | RunFinished)
 
 
 def _now() -> str:
@@ -105,6 +146,29 @@ def _error(message: str | None) -> dict[str, Any] | None:
     return {"exceptions": [{"message": message}]} if message else None
 
 
+def _definition(record: dict[str, Any], event: DatasetDefined | FlowDefined) -> None:
+    """A ``dataset_definition`` / ``flow_definition`` entry: the graph, kept in the log so
+    a report of an old run shows the graph that run had."""
+    if isinstance(event, DatasetDefined):
+        record["origin"].update(dataset_name=event.dataset)
+        record.update(event_type="dataset_definition",
+                      message=f"Dataset '{event.dataset}' is defined as {event.kind}.",
+                      details={"dataset_definition": {
+                          "dataset_type": event.kind.upper(),
+                          "expectations": [{"name": n, "constraint": c, "action": a}
+                                           for n, c, a in event.expectations],
+                          "quarantine_of": event.quarantine_of}})
+        return
+    record["origin"].update(flow_name=event.flow, dataset_name=event.dataset)
+    record.update(event_type="flow_definition",
+                  message=f"Flow '{event.flow}' is defined as a {event.flow_type} flow.",
+                  details={"flow_definition": {
+                      "output_dataset": event.dataset, "flow_type": event.flow_type,
+                      "input_datasets": list(event.input_datasets),
+                      "input_sources": [i.as_event() for i in event.input_sources],
+                      "streaming": event.streaming}})
+
+
 def to_record(event: Event, *, run_id: str, pipeline: str, sequence: int) -> dict[str, Any]:
     """The DLT-shaped event-log entry for ``event``."""
     origin: dict[str, Any] = {"pipeline_name": pipeline, "update_id": run_id}
@@ -113,7 +177,10 @@ def to_record(event: Event, *, run_id: str, pipeline: str, sequence: int) -> dic
     if isinstance(event, RunStarted):
         record.update(event_type="create_update",
                       message=f"Update {run_id} started: {', '.join(event.datasets)}",
-                      details={"create_update": {"datasets": list(event.datasets)}})
+                      details={"create_update": {"datasets": list(event.datasets),
+                                                "dltflow_version": __version__}})
+    elif isinstance(event, (DatasetDefined, FlowDefined)):
+        _definition(record, event)
     elif isinstance(event, FlowStarted):
         origin.update(flow_name=event.flow, dataset_name=event.dataset)
         record.update(event_type="flow_progress",

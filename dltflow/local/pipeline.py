@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 from dltflow.exceptions import ConfigError, DatasetFailed, GraphError
 from dltflow.graph.registry import registration_context
 from dltflow.local import live
+from dltflow.local.definitions import definitions
 from dltflow.local.events import Event, EventLog, FlowFinished, RunFinished, RunStarted
 from dltflow.local.plan import ExecutionPlan, build_plan
 from dltflow.local.registry import LocalRegistry
@@ -151,6 +152,8 @@ def run(source: Source, *, spark: SparkSession | None = None,
         refresh = _refresh_set(full_refresh, plan)
         emit = _emitter(events, EventLog(store.root, run_id, name), on_event)
         emit(RunStarted(run_id, plan.names))
+        for definition in definitions(plan):
+            emit(definition)
         runner = Runner(spark, plan, store, emit, full_refresh=refresh)
         status = runner.run()
         error = runner.errors[0] if runner.errors else None

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from dltflow.exceptions import ConfigError, DatasetFailed, DLTException, GraphError
 from dltflow.graph.elements import Dataset, Flow, Table, View
+from dltflow.local.inputs import external_inputs
 from dltflow.local.plan_flows import PlannedFlow, flows_by_target, lookup_name
 from dltflow.local.registry import LocalRegistry, resolving
 
@@ -201,7 +202,8 @@ class _Analyzer:
             finally:
                 self._reads.pop()
             upstreams |= reads
-            planned.append(flow.analysed(tuple(sorted(reads)), _is_streaming(df)))
+            planned.append(flow.analysed(tuple(sorted(reads)), _is_streaming(df),
+                                         external_inputs(df, ignore=self.empty_dir)))
             frames.append(df)
         mode = _mode(dataset, planned)
         schema = self._schema(dataset, planned, frames)

@@ -22,6 +22,8 @@ from dltflow.graph.elements import (
 if TYPE_CHECKING:
     from pyspark.sql import DataFrame
 
+    from dltflow.local.inputs import ExternalInput
+
     from dltflow.local.registry import Resolver
 
 FlowKind = Literal["query", "append", "apply_changes", "snapshot"]
@@ -39,6 +41,7 @@ class PlannedFlow:
         element: the declared dataset (for ``query``) or flow.
         reads: the datasets its query read during analysis.
         streaming: whether its query returned a streaming DataFrame.
+        inputs: what its query reads from outside the pipeline (files, tables).
     """
 
     name: str
@@ -47,6 +50,7 @@ class PlannedFlow:
     element: Dataset | Flow
     reads: tuple[str, ...] = ()
     streaming: bool = False
+    inputs: tuple[ExternalInput, ...] = ()
 
     @property
     def query(self) -> Callable[[], DataFrame]:
@@ -73,9 +77,10 @@ class PlannedFlow:
             return f"{getattr(func, '__module__', '?')}.{getattr(func, '__qualname__', func)}"
         return self.name
 
-    def analysed(self, reads: tuple[str, ...], streaming: bool) -> PlannedFlow:
+    def analysed(self, reads: tuple[str, ...], streaming: bool,
+                 inputs: tuple[ExternalInput, ...] = ()) -> PlannedFlow:
         """This flow with the analysis' findings."""
-        return replace(self, reads=reads, streaming=streaming)
+        return replace(self, reads=reads, streaming=streaming, inputs=inputs)
 
     def analyse(self, resolver: Resolver) -> DataFrame | None:
         """Run the flow's definition against empty inputs; the result carries the schema."""

@@ -6,6 +6,7 @@ from pyspark.sql import functions as F
 
 from dltflow.graph import api as dlt
 from dltflow.local import FlowFinished, FlowStarted, RunFinished, RunStarted, run
+from dltflow.local.events import DatasetDefined, FlowDefined
 
 
 def _pipeline(spark):
@@ -22,7 +23,8 @@ def test_event_log_has_dlt_shape_and_appends_per_run(spark, tmp_path):
     seen = []
     first = run(_pipeline(spark), spark=spark, warehouse=tmp_path, on_event=seen.append)
     second = run(_pipeline(spark), spark=spark, warehouse=tmp_path)
-    assert [type(e) for e in seen] == [RunStarted, FlowStarted, FlowFinished, RunFinished]
+    assert [type(e) for e in seen] == [RunStarted, DatasetDefined, FlowDefined, FlowStarted,
+                                       FlowFinished, RunFinished]
     assert seen == first.events
 
     log = first.event_log()
