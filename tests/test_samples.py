@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import shutil
+import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -18,15 +19,20 @@ from pyspark.sql import SparkSession
 
 from dltflow.cli.interface import cli
 from samples.pipelines import medium, simple, streaming_append
+from tests.unit.report.page import assert_report_matches
 
 ROOT = Path(__file__).resolve().parents[1]
 
 
 def run_json(*args: Any) -> dict[str, Any]:
-    result = CliRunner().invoke(cli, ["run", *map(str, args), "--output", "json"],
-                                catch_exceptions=False)
-    assert result.exit_code == 0, result.output
-    payload: dict[str, Any] = json.loads(result.stdout)
+    """Run through the CLI; the run's report page (``--report``) must show the same."""
+    with tempfile.TemporaryDirectory() as folder:
+        report = Path(folder) / "report.html"
+        result = CliRunner().invoke(cli, ["run", *map(str, args), "--output", "json",
+                                          "--report", str(report)], catch_exceptions=False)
+        assert result.exit_code == 0, result.output
+        payload: dict[str, Any] = json.loads(result.stdout)
+        assert_report_matches(report.read_text(encoding="utf-8"), payload)
     assert payload["status"] == "COMPLETED"
     return payload
 

@@ -19,10 +19,12 @@ def cli(ctx: click.Context, debug: bool) -> None:
 
 def _add_commands() -> None:
     from dltflow.cli.deploy import deploy_py_dlt
+    from dltflow.cli.graph import graph
     from dltflow.cli.init import init
+    from dltflow.cli.report import report
     from dltflow.cli.run import run
 
-    for command in (init, deploy_py_dlt, run):
+    for command in (init, deploy_py_dlt, run, graph, report):
         cli.add_command(command)
 
 

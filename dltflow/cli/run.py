@@ -52,13 +52,16 @@ _ALL = "\0all"
               help="Run only this dataset and its upstreams (repeatable).")
 @click.option("--remote", envvar="SPARK_REMOTE", metavar="sc://HOST:PORT", show_envvar=True,
               help="Run on a Spark Connect server (a cluster, Databricks Connect).")
+@click.option("--report", "report_file", type=click.Path(dir_okay=False, path_type=Path),
+              metavar="FILE.html", help="Also write the run's report page (see `dltflow "
+              "report`) here, failed or not.")
 @options.dry_run
 @options.output
 @error_handler
 def run(source: Path | None, conf: Path | None, deployment_file: str | None,
         environment: str | None, workflows: tuple[str, ...], warehouse: Path, schema: str,
         full_refresh: tuple[str, ...], refresh_tables: tuple[str, ...], select: tuple[str, ...],
-        remote: str | None, dry_run: bool, output: str) -> None:
+        remote: str | None, report_file: Path | None, dry_run: bool, output: str) -> None:
     """Run a pipeline locally, with DLT's semantics, and show what it did.
 
     SOURCE is a Python file: a DLTMetaMixin pipeline (give --conf) or a plain DLT
@@ -82,6 +85,10 @@ def run(source: Path | None, conf: Path | None, deployment_file: str | None,
         return
     result = run_pipeline(full_refresh=refresh,
                           on_event=render.EventPrinter(sys.stderr), **common)
+    if report_file is not None:
+        from dltflow.cli.report import write_report
+
+        write_report(warehouse, result.run_id, report_file)
     if output == "json":
         click.echo(render.result_json(result))
     else:
