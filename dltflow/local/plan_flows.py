@@ -23,7 +23,6 @@ if TYPE_CHECKING:
     from pyspark.sql import DataFrame
 
     from dltflow.local.inputs import ExternalInput
-
     from dltflow.local.registry import Resolver
 
 FlowKind = Literal["query", "append", "apply_changes", "snapshot"]

@@ -143,12 +143,12 @@ class _Grid:
             chain.append(dummy)
         chain.append(edge.target)
         self.chains[edge] = chain
-        self.links.extend((a, b) for a, b in zip(chain, chain[1:]) if
+        self.links.extend((a, b) for a, b in zip(chain, chain[1:], strict=False) if
                           self.layer[b] == self.layer[a] + 1)
 
     def crossings(self, columns: list[list[str]]) -> int:
         total = 0
-        for left, right in zip(columns, columns[1:]):
+        for left, right in zip(columns, columns[1:], strict=False):
             pos_l = {n: i for i, n in enumerate(left)}
             pos_r = {n: i for i, n in enumerate(right)}
             pairs = sorted((pos_l[a], pos_r[b]) for a in left for b in self.down[a]
@@ -169,7 +169,8 @@ def _barycenter_order(grid: _Grid) -> list[list[str]]:
             pos = {n: k for k, n in enumerate(ref)}
             neighbours = grid.up if downward else grid.down
 
-            def key(node: str, column: list[str] = columns[i]) -> tuple[float, int]:
+            def key(node: str, column: list[str] = columns[i], pos: dict[str, int] = pos,
+                    neighbours: dict[str, list[str]] = neighbours) -> tuple[float, int]:
                 near = [pos[n] for n in neighbours[node] if n in pos]
                 centre = sum(near) / len(near) if near else float(column.index(node))
                 return centre, column.index(node)
@@ -187,11 +188,12 @@ def _heights(grid: _Grid, column: list[str]) -> list[float]:
 
 def _place_column(wanted: list[float], heights: list[float]) -> list[float]:
     """Tops as close to ``wanted`` centres as the order and the gaps allow."""
-    tops = [c - h / 2 for c, h in zip(wanted, heights)]
+    tops = [c - h / 2 for c, h in zip(wanted, heights, strict=True)]
     for i in range(1, len(tops)):
         tops[i] = max(tops[i], tops[i - 1] + heights[i - 1] + ROW_GAP)
     # Pushing down only would let columns drift: shift back by the mean displacement.
-    drift = sum(c - h / 2 - t for c, h, t in zip(wanted, heights, tops)) / max(len(tops), 1)
+    shifts = [c - h / 2 - t for c, h, t in zip(wanted, heights, tops, strict=True)]
+    drift = sum(shifts) / max(len(tops), 1)
     return [t + drift for t in tops]
 
 
@@ -199,7 +201,7 @@ def _vertical(grid: _Grid, columns: list[list[str]]) -> dict[str, float]:
     top: dict[str, float] = {}
     for column in columns:
         y = 0.0
-        for node, h in zip(column, _heights(grid, column)):
+        for node, h in zip(column, _heights(grid, column), strict=True):
             top[node] = y
             y += h + ROW_GAP
     for rnd in range(4):
@@ -208,10 +210,10 @@ def _vertical(grid: _Grid, columns: list[list[str]]) -> dict[str, float]:
             heights = _heights(grid, column)
             neighbours = grid.up if rnd % 2 == 0 else grid.down
             wanted = []
-            for node, h in zip(column, heights):
+            for node, h in zip(column, heights, strict=True):
                 near = [top[n] + _heights(grid, [n])[0] / 2 for n in neighbours[node]]
                 wanted.append(sum(near) / len(near) if near else top[node] + h / 2)
-            for node, t in zip(column, _place_column(wanted, heights)):
+            for node, t in zip(column, _place_column(wanted, heights), strict=True):
                 top[node] = t
     return top
 
@@ -238,7 +240,7 @@ def layout(graph: PipelineGraph) -> Layout:
     boxes: dict[str, Box] = {}
     for index, column in enumerate(columns):
         x = MARGIN + index * (NODE_WIDTH + COLUMN_GAP)
-        for node, h in zip(column, _heights(grid, column)):
+        for node, h in zip(column, _heights(grid, column), strict=True):
             boxes[node] = Box(float(x), round(top[node] + shift, 1), float(NODE_WIDTH), h)
     routed = _route(grid, boxes)
     real = {n.id: boxes[n.id] for n in graph.nodes}

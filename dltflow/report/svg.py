@@ -56,6 +56,8 @@ def _figure_lines(box: Box, figures: NodeFigures | None) -> list[str]:
     x = box.x + 10
     if figures is None:
         return []
+    if figures.status == "SKIPPED":
+        return [_text(x, box.y + 56, "figs", "not run: an upstream failed")]
     parts = [_text(x, box.y + 56, "figs", _short(
         f"{rows_text(figures.output_rows)} rows \u00b7 {figures.dropped_rows:,} dropped "
         f"\u00b7 {seconds(figures.duration_s)}", _LINE_CHARS))]

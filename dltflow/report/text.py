@@ -57,7 +57,8 @@ def to_dot(graph: PipelineGraph) -> str:
         label = json.dumps(f"{node.name}\n{kind_word(node)}", ensure_ascii=False)
         shape = _DOT_SHAPES.get(node.kind, "box")
         extra = ', color="#c0392b", style="dashed"' if node.kind == "quarantine" else ""
-        lines.append(f"    {json.dumps(node.id, ensure_ascii=False)} [label={label}, shape={shape}{extra}];")
+        name = json.dumps(node.id, ensure_ascii=False)
+        lines.append(f"    {name} [label={label}, shape={shape}{extra}];")
     styles = {"stream": ' [style="dashed"]', "write": ' [style="bold"]',
               "quarantine": ' [style="dashed", color="#c0392b", label="quarantine"]'}
     for edge in graph.edges:

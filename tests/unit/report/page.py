@@ -122,7 +122,7 @@ def network_references(html: str) -> list[str]:
 def _segments_clear(points: list[tuple[float, float]], boxes: list[tuple[float, ...]]
                     ) -> bool:
     """Each segment (its bounding box: curves stay inside it) touches no box's interior."""
-    for (x1, y1), (x2, y2) in zip(points, points[1:]):
+    for (x1, y1), (x2, y2) in zip(points, points[1:], strict=False):
         lo_x, hi_x = min(x1, x2) + 0.5, max(x1, x2) - 0.5
         lo_y, hi_y = min(y1, y2), max(y1, y2)
         for x, y, w, h in boxes:
