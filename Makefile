@@ -5,7 +5,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install test run lint typecheck bench clean
+.PHONY: install test test-browser run lint typecheck bench clean
 
 $(STAMP): pyproject.toml setup.py
 	$(PYTHON) -m venv $(VENV)
@@ -17,6 +17,12 @@ install: $(STAMP)
 
 test: $(STAMP)
 	$(BIN)/python -m pytest -q
+
+# Headless Chromium from Debian for the report's real-browser test (sudo unless root).
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+test-browser: $(STAMP)
+	[ -x /usr/bin/chromium ] || { $(SUDO) apt-get update && $(SUDO) apt-get install -y chromium; }
+	$(BIN)/python -m pytest -q -m browser -rs tests/unit/report/test_report_page.py
 
 run: $(STAMP)
 	$(BIN)/dltflow run samples/pipelines/simple.py --conf conf/simple.yml

@@ -80,6 +80,16 @@ def test_readme_hello_project_runs_as_shown(spark: SparkSession, tmp_path: Path,
     printed = [line.split() for line in result.stdout.strip().splitlines()]
     assert printed[-4:] == _claimed_table()
 
+    # `dltflow graph` and `dltflow report` as the README shows them.
+    graph = CliRunner().invoke(cli, ["graph", "pipelines/hello.py", "--conf", "conf/hello.yml",
+                                     "--warehouse", str(tmp_path / "wh")])
+    assert graph.exit_code == 0, graph.output
+    assert graph.stdout.startswith("flowchart LR") and "n0 --> n1" in graph.stdout
+    report = CliRunner().invoke(cli, ["report", "--warehouse", str(tmp_path / "wh"),
+                                      "-o", "run.html"])
+    assert report.exit_code == 0, report.output
+    assert 'data-id="ds:small_numbers"' in (tmp_path / "run.html").read_text(encoding="utf-8")
+
     api = run("pipelines/hello.py", conf="conf/hello.yml", warehouse=str(tmp_path / "wh2"))
     assert api.datasets["small_numbers"].expectations == {
         "even": {"passed_records": 4, "failed_records": 4}}
