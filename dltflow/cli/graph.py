@@ -17,6 +17,7 @@ import click
 
 from dltflow.cli import error_handler, options
 from dltflow.cli.run import _source as pipeline_source
+from dltflow.graph.names import validate_name_part
 
 __all__ = ["graph"]
 
@@ -48,14 +49,17 @@ def graph(source: Path | None, conf: Path | None, deployment_file: str | None,
     SOURCE is named as for `dltflow run`: a pipeline file (with --conf) or a
     --deployment-file with --environment.
     """
+    validate_name_part(schema, role="schema")
     target: dict[str, Any] = pipeline_source(source, conf, deployment_file, environment,
                                              workflows)
     chosen = fmt or _SUFFIXES.get(output_file.suffix.lower() if output_file else "", "mermaid")
     # Lazy: `dltflow --help` must not import pyspark.
     from dltflow.local import explain
+    from dltflow.local.session import get_spark
     from dltflow.report import graph_of, render_graph
 
-    plan = explain(warehouse=warehouse, schema=schema, **target)
+    spark = get_spark(catalog_dir=warehouse / "_spark_catalog")  # as `dltflow run` does
+    plan = explain(spark=spark, warehouse=warehouse, schema=schema, **target)
     title = Path(str(source or deployment_file)).stem
     text = render_graph(graph_of(plan), chosen, title=title)  # type: ignore[arg-type]
     if output_file is None:

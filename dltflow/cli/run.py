@@ -85,14 +85,14 @@ def run(source: Path | None, conf: Path | None, deployment_file: str | None,
         return
     result = run_pipeline(full_refresh=refresh,
                           on_event=render.EventPrinter(sys.stderr), **common)
-    if report_file is not None:
-        from dltflow.cli.report import write_report
-
-        write_report(warehouse, result.run_id, report_file)
     if output == "json":
         click.echo(render.result_json(result))
     else:
         click.echo(render.summary_table(result.datasets))
+    if report_file is not None:
+        from dltflow.cli.report import write_report
+
+        write_report(warehouse, result.run_id, report_file)
     if result.status != "COMPLETED":
         click.get_current_context().exit(EXIT_FAILED)
 
