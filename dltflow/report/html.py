@@ -84,7 +84,8 @@ def render_page(graph: PipelineGraph, *, title: str,
             f.status == "FAILED" for f in (figures or {}).values()):
         sections.append(f'<section class="failures"><h2>What failed</h2>'
                         f"<pre>{escape(run.log.error)}</pre></section>")
-    sections += [f'<section id="graph"><h2>Graph</h2><div class="canvas">{drawing}</div>'
+    sections += [f'<section id="graph"><h2>Graph <button type="button" id="fit" hidden>'
+                 f'Fit to window</button></h2><div class="canvas">{drawing}</div>'
                  f"{_LEGEND}</section>",
                  f'<section id="datasets"><h2>Datasets</h2>'
                  f"{datasets_table(graph, figures)}</section>",

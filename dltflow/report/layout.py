@@ -30,6 +30,7 @@ SMALL_HEIGHT = 48
 DUMMY_HEIGHT = 10
 COLUMN_GAP = 90
 ROW_GAP = 22
+DUMMY_GAP = 4
 MARGIN = 20
 _SWEEPS = 12
 
@@ -186,11 +187,21 @@ def _heights(grid: _Grid, column: list[str]) -> list[float]:
     return [DUMMY_HEIGHT if grid.kind[n] == "dummy" else _height(grid.kind[n]) for n in column]
 
 
-def _place_column(wanted: list[float], heights: list[float]) -> list[float]:
+def _gaps(grid: _Grid, column: list[str]) -> list[float]:
+    """The space above each node: dummies (edges passing by) may bunch up closely."""
+    gaps = [0.0]
+    for above, below in zip(column, column[1:]):
+        both_dummies = grid.kind[above] == grid.kind[below] == "dummy"
+        gaps.append(DUMMY_GAP if both_dummies else ROW_GAP)
+    return gaps
+
+
+def _place_column(wanted: list[float], heights: list[float], gaps: list[float]
+                  ) -> list[float]:
     """Tops as close to ``wanted`` centres as the order and the gaps allow."""
     tops = [c - h / 2 for c, h in zip(wanted, heights, strict=True)]
     for i in range(1, len(tops)):
-        tops[i] = max(tops[i], tops[i - 1] + heights[i - 1] + ROW_GAP)
+        tops[i] = max(tops[i], tops[i - 1] + heights[i - 1] + gaps[i])
     # Pushing down only would let columns drift: shift back by the mean displacement.
     shifts = [c - h / 2 - t for c, h, t in zip(wanted, heights, tops, strict=True)]
     drift = sum(shifts) / max(len(tops), 1)
@@ -201,9 +212,11 @@ def _vertical(grid: _Grid, columns: list[list[str]]) -> dict[str, float]:
     top: dict[str, float] = {}
     for column in columns:
         y = 0.0
-        for node, h in zip(column, _heights(grid, column), strict=True):
+        for node, h, gap in zip(column, _heights(grid, column), _gaps(grid, column),
+                                strict=True):
+            y += gap
             top[node] = y
-            y += h + ROW_GAP
+            y += h
     for rnd in range(4):
         order = columns if rnd % 2 == 0 else columns[::-1]
         for column in order:
@@ -213,7 +226,8 @@ def _vertical(grid: _Grid, columns: list[list[str]]) -> dict[str, float]:
             for node, h in zip(column, heights, strict=True):
                 near = [top[n] + _heights(grid, [n])[0] / 2 for n in neighbours[node]]
                 wanted.append(sum(near) / len(near) if near else top[node] + h / 2)
-            for node, t in zip(column, _place_column(wanted, heights), strict=True):
+            placed = _place_column(wanted, heights, _gaps(grid, column))
+            for node, t in zip(column, placed, strict=True):
                 top[node] = t
     return top
 

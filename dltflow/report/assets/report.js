@@ -15,6 +15,15 @@
   window.addEventListener("hashchange", function () { select(location.hash); });
   document.addEventListener("DOMContentLoaded", function () {
     document.body.classList.add("js");
+    var fit = document.getElementById("fit");
+    var graph = document.querySelector("svg.graph");
+    if (fit && graph) {
+      fit.hidden = false;  // only useful with script on: it toggles the drawing's scale
+      fit.addEventListener("click", function () {
+        var on = graph.classList.toggle("fit");
+        fit.textContent = on ? "Actual size" : "Fit to window";
+      });
+    }
     select(location.hash);
   });
 })();

@@ -126,3 +126,26 @@ def test_a_broken_earlier_run_is_listed_not_fatal(tmp_path: Path) -> None:
     statuses = {r.run_id: r.status for r in list_runs(tmp_path)}
     assert statuses == {"run_a": "UNREADABLE", "run_b": "COMPLETED"}
     assert load_run(tmp_path)[0].summary.run_id == "run_b"
+
+
+def test_a_dataset_that_failed_while_planned_still_shows(tmp_path: Path) -> None:
+    """A query that raises during analysis fails the run before any definition."""
+    write_run(tmp_path, "run_a", [
+        RunStarted("run_a", ()), FlowFinished("bad", "bad", "FAILED", error="ZeroDivisionError"),
+        RunFinished("FAILED", 0.2, "ZeroDivisionError")])
+    html = report_html(tmp_path)
+    page = check_drawing(html)
+    assert page.nodes["ds:bad"]["data-status"] == "FAILED"
+    assert 'data-failed="bad"' in html and "ZeroDivisionError" in html
+
+
+def test_every_node_has_a_details_panel_readable_without_script(tmp_path: Path) -> None:
+    write_run(tmp_path, "run_a")
+    html = report_html(tmp_path)
+    page = check_drawing(html)
+    panels = {a["data-node"] for tag, a in page.tags if tag == "details"}
+    assert panels == set(page.nodes)
+    links = {a["href"] for tag, a in page.tags if tag == "a" and "node-link" in a.get("class", "")}
+    assert links == {"#d" + a["id"][1:] for a in page.nodes.values()}
+    without_script = html[:html.index("<script>")] + html[html.index("</script>") + 9:]
+    assert "7 rows" in without_script and "positive" in without_script
