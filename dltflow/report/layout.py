@@ -190,7 +190,7 @@ def _heights(grid: _Grid, column: list[str]) -> list[float]:
 def _gaps(grid: _Grid, column: list[str]) -> list[float]:
     """The space above each node: dummies (edges passing by) may bunch up closely."""
     gaps = [0.0]
-    for above, below in zip(column, column[1:]):
+    for above, below in zip(column, column[1:], strict=False):
         both_dummies = grid.kind[above] == grid.kind[below] == "dummy"
         gaps.append(DUMMY_GAP if both_dummies else ROW_GAP)
     return gaps
