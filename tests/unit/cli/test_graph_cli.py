@@ -70,3 +70,16 @@ def test_bad_source_is_bad_input(tmp_path: Path) -> None:
     assert result.exit_code == 2
     result = CliRunner().invoke(cli, ["graph"])
     assert result.exit_code == 2 and "name a pipeline" in result.output
+
+
+def test_an_apply_changes_flow_is_a_node_into_its_target(spark: SparkSession,
+                                                         tmp_path: Path) -> None:
+    result = invoke(ROOT / "samples/pipelines/streaming_cdc.py", "--conf",
+                    ROOT / "conf/streaming_cdc.yml", "--warehouse", tmp_path / "wh",
+                    "--format", "dot")
+    assert result.exit_code == 0, result.output
+    text = result.stdout
+    assert '"flow:users_history" [label="users_history\\napply_changes flow"' in text
+    assert '"ds:user_changes" -> "flow:users_history";' in text
+    assert '"flow:users_history" -> "ds:users_history" [style="bold"];' in text
+    assert '"ds:users_history" [label="users_history\\nstreaming table", shape=box3d];' in text
