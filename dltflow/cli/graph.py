@@ -65,5 +65,8 @@ def graph(source: Path | None, conf: Path | None, deployment_file: str | None,
     if output_file is None:
         click.echo(text, nl=False)
     else:
-        output_file.write_text(text, encoding="utf-8")
+        try:
+            output_file.write_text(text, encoding="utf-8")
+        except OSError as err:  # a clear message, not a traceback
+            raise click.FileError(str(output_file), hint=err.strerror or str(err)) from None
         click.echo(f"Wrote {chosen} graph to {output_file}", err=True)

@@ -23,8 +23,11 @@ def write_report(warehouse: Path, run_id: str | None, output_file: Path) -> None
     from dltflow.report import report_html  # no pyspark: the page needs only the log
 
     page = report_html(warehouse, run_id)
-    output_file.parent.mkdir(parents=True, exist_ok=True)
-    output_file.write_text(page, encoding="utf-8")
+    try:
+        output_file.parent.mkdir(parents=True, exist_ok=True)
+        output_file.write_text(page, encoding="utf-8")
+    except OSError as err:  # a clear message, not a traceback
+        raise click.FileError(str(output_file), hint=err.strerror or str(err)) from None
     click.echo(f"Wrote report to {output_file}", err=True)
 
 

@@ -149,3 +149,11 @@ def test_every_node_has_a_details_panel_readable_without_script(tmp_path: Path) 
     assert links == {"#d" + a["id"][1:] for a in page.nodes.values()}
     without_script = html[:html.index("<script>")] + html[html.index("</script>") + 9:]
     assert "7 rows" in without_script and "positive" in without_script
+
+
+def test_an_unwritable_output_is_a_message_not_a_traceback(tmp_path: Path) -> None:
+    write_run(tmp_path, "run_a")
+    blocker = tmp_path / "file"
+    blocker.write_text("x", encoding="utf-8")
+    code, output = report("--warehouse", str(tmp_path), "-o", str(blocker / "r.html"))
+    assert code != 0 and "Could not open file" in output and "Traceback" not in output
