@@ -21,7 +21,7 @@ from click.testing import CliRunner
 from pyspark.sql import SparkSession
 
 from dltflow.cli.interface import cli
-from tests.unit.report.page import assert_report_matches, check_drawing, figures_of
+from tests.unit.report.page import assert_report_matches, check_drawing, figures_of, parse
 from tests.unit.report.pipelines import failing
 
 PIPELINE = Path(failing.__file__)
@@ -169,5 +169,16 @@ def test_chromium_renders_the_failed_run(failed_run: dict[str, Any], tmp_path: P
         assert f"ds:{name}" in page.nodes
         assert f">{name}<" in dom
     assert 'class="js"' in dom  # the inline script ran
+
+    # "Clicking" a node is following its link: the script opens and marks its details.
+    skipped = page.dom_of("ds:bin_totals")[1:]
+    clicked = parse(_chromium("--dump-dom", f"{report.as_uri()}#d{skipped}",
+                              profile=tmp_path / "p3").stdout.decode())
+    panel = next(a for tag, a in clicked.tags if tag == "details" and a.get("id") == f"d{skipped}")
+    assert "open" in panel and "selected" in panel["class"].split()
+    assert "selected" in clicked.nodes["ds:bin_totals"]["class"].split()
+    closed = next(a for tag, a in clicked.tags if tag == "details"
+                  and a.get("data-node") == "ds:people")
+    assert "open" not in closed
     if os.environ.get("DLTFLOW_UPDATE_SCREENSHOT"):  # refresh the README's picture
         shutil.copyfile(shot, Path(__file__).resolve().parents[3] / "docs" / "report.png")
