@@ -12,6 +12,8 @@ from __future__ import annotations
 import importlib
 import os
 import sys
+import weakref
+from types import ModuleType
 
 from dltflow.exceptions import ConfigError
 from dltflow.graph.registry import GraphRegistry, active_registry_or_none
@@ -38,16 +40,27 @@ def pipeline_registry() -> GraphRegistry | None:
     return _auto_registry()
 
 
+_forwarders: weakref.WeakKeyDictionary[ModuleType, GraphRegistry] = weakref.WeakKeyDictionary()
+"""One forwarding registry per runtime module: a pipeline instance registers its datasets
+once per registry, so every call in one Databricks update must see the same registry."""
+
+
 def _dlt_registry() -> GraphRegistry:
     from dltflow.graph.databricks import DltModuleRegistry
 
-    return DltModuleRegistry(importlib.import_module("dlt"))
+    module = importlib.import_module("dlt")
+    if module not in _forwarders:
+        _forwarders[module] = DltModuleRegistry(module)
+    return _forwarders[module]
 
 
 def _pipelines_registry() -> GraphRegistry:
     from dltflow.graph.databricks import PipelinesModuleRegistry
 
-    return PipelinesModuleRegistry(importlib.import_module("pyspark.pipelines"))
+    module = importlib.import_module("pyspark.pipelines")
+    if module not in _forwarders:
+        _forwarders[module] = PipelinesModuleRegistry(module)
+    return _forwarders[module]
 
 
 def _auto_registry() -> GraphRegistry | None:

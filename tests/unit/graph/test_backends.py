@@ -146,3 +146,13 @@ def test_options_a_runtime_lacks_are_dropped_with_a_warning(
     with pytest.warns(UserWarning, match="does not accept \\['path'\\]"):
         Orders(spark, conf).register_datasets()
     assert recorder.calls == [("materialized_view", {"name": "raw"})]
+
+
+def test_one_forwarding_registry_per_runtime_module(dlt_module: Any) -> None:
+    """A pipeline registers once per registry: the same update must see the same one,
+    also when the first registry object would be garbage-collected in between."""
+    first = pipeline_registry()
+    first_id = id(first)
+    del first
+    again = pipeline_registry()
+    assert id(again) == first_id and again is pipeline_registry()
