@@ -8,6 +8,7 @@ or the JSON object with ``--output json``) and can be piped.
 
 from __future__ import annotations
 
+import io
 import json
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, TextIO
@@ -19,7 +20,7 @@ from dltflow.local.events import Event, FlowFinished, FlowStarted, RunFinished, 
 if TYPE_CHECKING:
     from dltflow.local.result import DatasetResult, PipelineResult
 
-__all__ = ["EventPrinter", "result_json", "summary_table"]
+__all__ = ["EventPrinter", "MarkedStream", "result_json", "summary_table"]
 
 _HEADERS = ("dataset", "status", "rows written", "rows dropped", "expectation", "failed",
             "passed")
@@ -42,6 +43,33 @@ class EventPrinter:
         line = _line(event)
         if line is not None:
             click.echo(line, file=self.stream, color=self.colour)
+
+
+class MarkedStream(io.TextIOBase):
+    """A text stream that writes each line to ``target`` prefixed with ``marker``.
+
+    While a pipeline runs, ``sys.stdout`` is one of these on stderr: the user's
+    ``print()`` output stays visible, and is told apart from dltflow's own lines.
+    """
+
+    def __init__(self, target: TextIO, marker: str = "[pipeline] ") -> None:
+        self.target = target
+        self.marker = marker
+        self._at_line_start = True
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, text: str) -> int:
+        for piece in text.splitlines(keepends=True):
+            if self._at_line_start:
+                self.target.write(self.marker)
+            self.target.write(piece)
+            self._at_line_start = piece.endswith("\n")
+        return len(text)
+
+    def flush(self) -> None:
+        self.target.flush()
 
 
 def _status(status: str) -> str:

@@ -16,6 +16,7 @@ invalid config or deployment file, a broken graph).
 
 from __future__ import annotations
 
+import contextlib
 import sys
 from pathlib import Path
 from typing import Any
@@ -55,18 +56,25 @@ _ALL = "\0all"
 @click.option("--report", "report_file", type=click.Path(dir_okay=False, path_type=Path),
               metavar="FILE.html", help="Also write the run's report page (see `dltflow "
               "report`) here, failed or not.")
+@click.option("--configuration", "-c", "configuration", multiple=True,
+              metavar="KEY=VALUE|FILE", help="A pipeline parameter, read with "
+              "spark.conf.get(KEY) (repeatable), or a YAML/JSON file of them.")
 @options.dry_run
 @options.output
 @error_handler
 def run(source: Path | None, conf: Path | None, deployment_file: str | None,
         environment: str | None, workflows: tuple[str, ...], warehouse: Path, schema: str,
         full_refresh: tuple[str, ...], refresh_tables: tuple[str, ...], select: tuple[str, ...],
-        remote: str | None, report_file: Path | None, dry_run: bool, output: str) -> None:
+        remote: str | None, report_file: Path | None, configuration: tuple[str, ...],
+        dry_run: bool, output: str) -> None:
     """Run a pipeline locally, with DLT's semantics, and show what it did.
 
     SOURCE is a Python file: a DLTMetaMixin pipeline (give --conf) or a plain DLT
     source file that does `import dlt`. Or name a --deployment-file and --environment
     to run the same tasks the deployed notebook runs.
+
+    Pipeline parameters: --configuration my.source_path=./data/in (repeatable), or
+    --configuration params.yml; the code reads them with spark.conf.get(KEY).
     """
     validate_name_part(schema, role="schema")
     source, refresh = _refresh_choice(source, full_refresh + refresh_tables)
@@ -75,16 +83,22 @@ def run(source: Path | None, conf: Path | None, deployment_file: str | None,
     from dltflow.cli import render
     from dltflow.local import describe, explain
     from dltflow.local import run as run_pipeline
+    from dltflow.local.configuration import parse_configuration
     from dltflow.local.session import get_spark
 
+    parameters = parse_configuration(configuration)
     spark = get_spark(remote, catalog_dir=warehouse / "_spark_catalog")
     common: dict[str, Any] = {"spark": spark, "warehouse": warehouse,
-                              "schema": schema, "select": list(select) or None, **target}
+                              "schema": schema, "select": list(select) or None,
+                              "configuration": parameters or None, **target}
     if dry_run:
         click.echo(describe(explain(**common)))
         return
-    result = run_pipeline(full_refresh=refresh,
-                          on_event=render.EventPrinter(sys.stderr), **common)
+    # stdout holds only dltflow's result: what the pipeline's code prints goes to stderr,
+    # marked as the pipeline's, so `--output json` stays one parsable object.
+    with contextlib.redirect_stdout(render.MarkedStream(sys.stderr)):
+        result = run_pipeline(full_refresh=refresh,
+                              on_event=render.EventPrinter(sys.stderr), **common)
     if output == "json":
         click.echo(render.result_json(result))
     else:

@@ -31,15 +31,41 @@ if TYPE_CHECKING:
     from pyspark.sql import DataFrame
 
 __all__ = [
-    "table", "view", "materialized_view", "temporary_view", "create_streaming_table",
-    "create_target_table", "append_flow", "apply_changes", "create_auto_cdc_flow",
-    "apply_changes_from_snapshot", "create_auto_cdc_from_snapshot_flow", "expect",
-    "expect_or_drop", "expect_or_fail", "expect_all", "expect_all_or_drop",
-    "expect_all_or_fail", "read", "read_stream",
+    "table", "view", "materialized_view", "temporary_view", "create_table", "create_view",
+    "create_streaming_table", "create_target_table", "append_flow", "apply_changes",
+    "create_auto_cdc_flow", "apply_changes_from_snapshot", "create_auto_cdc_from_snapshot_flow",
+    "create_sink", "on_event_hook", "expect", "expect_or_drop", "expect_or_fail", "expect_all",
+    "expect_all_or_drop", "expect_all_or_fail", "read", "read_stream",
 ]
 
 F = TypeVar("F", bound=Callable[..., Any])
 _EXPECTATIONS_ATTR = "__dltflow_expectations__"
+
+_EXPECT_OPTIONS = frozenset({"expect_all", "expect_all_or_drop", "expect_all_or_fail"})
+_TABLE_OPTIONS = frozenset({
+    "name", "comment", "spark_conf", "table_properties", "path", "partition_cols",
+    "cluster_by", "cluster_by_auto", "schema", "row_filter", "temporary", "private", "format",
+}) | _EXPECT_OPTIONS
+_VIEW_OPTIONS = frozenset({"name", "comment", "spark_conf"})
+_STREAMING_TABLE_OPTIONS = _TABLE_OPTIONS - {"name"}
+
+
+def _validate_options(decorator: str, options: Mapping[str, Any], allowed: frozenset[str],
+                      func: Any = None) -> None:
+    """Reject an option DLT does not have, naming it and the nearest valid one."""
+    import difflib
+
+    unknown = sorted(set(options) - allowed)
+    if not unknown:
+        return
+    where = SourceLocation.of(func) if callable(func) else SourceLocation.caller()
+    problems = []
+    for option in unknown:
+        near = difflib.get_close_matches(option, sorted(allowed), n=1)
+        problems.append(f"@dlt.{decorator}: unknown option '{option}'"
+                        + (f" (did you mean '{near[0]}'?)" if near else "")
+                        + (f" at {where}" if where else ""))
+    raise ConfigError(problems, hint=f"@dlt.{decorator} accepts: {', '.join(sorted(allowed))}.")
 
 
 def _validate_decorated(func: Any, decorator: str) -> None:
@@ -95,7 +121,9 @@ def expect_all_or_fail(expectations: Mapping[str, str]) -> Callable[[F], F]:
 def _table_decorator(kind: TableKind, decorator: str, func: Any, options: dict[str, Any]) -> Any:
     def register(query: QueryFunction) -> QueryFunction:
         _validate_decorated(query, decorator)
-        active_registry(f"@dlt.{decorator}").register_dataset(_make_table(kind, query, options))
+        _validate_options(decorator, options, _TABLE_OPTIONS, query)
+        active_registry(f"@dlt.{decorator}").register_dataset(
+            _make_table(kind, query, dict(options)))
         return query
 
     return register(func) if func is not None else register
@@ -126,9 +154,11 @@ def _make_table(kind: TableKind, query: QueryFunction | None, options: dict[str,
         cluster_by=tuple(options.pop("cluster_by", None) or ()),
         path=options.pop("path", None),
         schema=options.pop("schema", None),
-        temporary=bool(options.pop("temporary", False)),
+        # `private` is the current name of `temporary`: kept out of the catalog.
+        temporary=bool(options.pop("temporary", False) or options.pop("private", False)),
         row_filter=options.pop("row_filter", None),
         format=options.pop("format", None),
+        cluster_by_auto=bool(options.pop("cluster_by_auto", False)),
         source_location=SourceLocation.of(query) if query else SourceLocation.caller(),
     )
 
@@ -161,11 +191,13 @@ def materialized_view(query_function: Any = None, **options: Any) -> Any:
 def _view_decorator(decorator: str, func: Any, options: dict[str, Any]) -> Any:
     def register(query: QueryFunction) -> QueryFunction:
         _validate_decorated(query, decorator)
+        _validate_options(decorator, options, _VIEW_OPTIONS, query)
         active_registry(f"@dlt.{decorator}").register_dataset(View(
             name=query.__name__ if options.get("name") is None else options["name"],
             query=query,
             expectations=_expectations_of(query),
             comment=options.get("comment"),
+            spark_conf=dict(options.get("spark_conf") or {}),
             source_location=SourceLocation.of(query),
         ))
         return query
@@ -191,12 +223,31 @@ def temporary_view(query_function: Any = None, **options: Any) -> Any:
     return _view_decorator("temporary_view", query_function, options)
 
 
+@overload
+def create_table(query_function: F) -> F: ...
+@overload
+def create_table(query_function: None = None, **options: Any) -> Callable[[F], F]: ...
+def create_table(query_function: Any = None, **options: Any) -> Any:
+    """The legacy name of :func:`table` (Databricks' quickstart and demos still use it)."""
+    return _table_decorator("table", "create_table", query_function, options)
+
+
+@overload
+def create_view(query_function: F) -> F: ...
+@overload
+def create_view(query_function: None = None, **options: Any) -> Callable[[F], F]: ...
+def create_view(query_function: Any = None, **options: Any) -> Any:
+    """The legacy name of :func:`view`."""
+    return _view_decorator("create_view", query_function, options)
+
+
 def create_streaming_table(name: str, **options: Any) -> None:
     """Declare a streaming table that append, CDC or snapshot flows write into.
 
     Example:
         >>> dlt.create_streaming_table("events", expect_all_or_drop={"has_id": "id IS NOT NULL"})
     """
+    _validate_options("create_streaming_table", options, _STREAMING_TABLE_OPTIONS)
     active_registry("dlt.create_streaming_table").register_dataset(
         _make_table("streaming_table", None, {"name": name, **options})
     )
@@ -241,7 +292,7 @@ def apply_changes(*, target: str, source: str, keys: Iterable[str], sequence_by:
                   track_history_column_list: Iterable[str] | None = None,
                   track_history_except_column_list: Iterable[str] | None = None,
                   flow_name: str | None = None, name: str | None = None,
-                  once: bool = False) -> None:
+                  once: bool = False, spark_conf: Mapping[str, str] | None = None) -> None:
     """Apply the change events of ``source`` to the streaming table ``target``.
 
     Example:
@@ -259,31 +310,114 @@ def apply_changes(*, target: str, source: str, keys: Iterable[str], sequence_by:
         stored_as_scd_type=int(stored_as_scd_type),
         track_history_column_list=_columns(track_history_column_list),
         track_history_except_column_list=_columns(track_history_except_column_list),
-        once=once, source_location=SourceLocation.caller(),
+        once=once, spark_conf=dict(spark_conf or {}),
+        source_location=SourceLocation.caller(),
     ))
 
 
 create_auto_cdc_flow = apply_changes
 
 
-def apply_changes_from_snapshot(*, target: str, source: str | SnapshotFunction,
+def apply_changes_from_snapshot(*, target: str, source: Any = None,
                                 keys: Iterable[str], stored_as_scd_type: int | str = 1,
                                 track_history_column_list: Iterable[str] | None = None,
                                 track_history_except_column_list: Iterable[str] | None = None,
-                                name: str | None = None) -> None:
-    """Maintain ``target`` from successive full snapshots of ``source``."""
+                                name: str | None = None, snapshot_and_version: Any = None
+                                ) -> None:
+    """Maintain ``target`` from successive full snapshots of ``source``.
+
+    ``source`` (or its older name ``snapshot_and_version``) is a dataset name, a
+    function ``f(last_version) -> (DataFrame, version) | None``, or one
+    ``(DataFrame, version)`` pair, applied when its version is newer than the last.
+
+    Example:
+        >>> dlt.create_streaming_table("products")
+        >>> dlt.apply_changes_from_snapshot(target="products", keys=["id"],
+        ...     snapshot_and_version=next_snapshot, stored_as_scd_type=2)
+    """
+    if (source is None) == (snapshot_and_version is None):
+        raise ConfigError(f"apply_changes_from_snapshot(target='{target}'): give exactly one "
+                          "of source= and snapshot_and_version=",
+                          hint="source='table_name', or snapshot_and_version=a function "
+                               "returning (DataFrame, version) or None.")
+    given = source if source is not None else snapshot_and_version
     active_registry("dlt.apply_changes_from_snapshot").register_flow(SnapshotFlow(
-        name=target if name is None else name, target=target, source=source,
-        keys=tuple(keys),
-        stored_as_scd_type=int(stored_as_scd_type),
+        name=target if name is None else name, target=target,
+        source=_snapshot_source(target, given),
+        keys=tuple(keys), stored_as_scd_type=int(stored_as_scd_type),
         track_history_column_list=_columns(track_history_column_list),
         track_history_except_column_list=_columns(track_history_except_column_list),
-        source_location=(SourceLocation.of(source) if callable(source)
+        source_location=(SourceLocation.of(given) if callable(given)
                          else SourceLocation.caller()),
     ))
 
 
+def _snapshot_source(target: str, given: Any) -> str | SnapshotFunction:
+    """A dataset name, or a snapshot function that says None when nothing is newer."""
+    if isinstance(given, str):
+        return given
+    if isinstance(given, tuple) and len(given) == 2 and hasattr(given[0], "schema"):
+        frame, version = given
+
+        def one_snapshot(last: Any) -> tuple[DataFrame, Any] | None:
+            return (frame, version) if last is None or version > last else None
+
+        return one_snapshot
+    if callable(given):
+        function = given
+
+        def next_snapshot(last: Any) -> tuple[DataFrame, Any] | None:
+            result = function(last)
+            # DLT's examples end with `return None` or `return (None, None)`.
+            return None if result is None or result[0] is None else result
+
+        next_snapshot.__wrapped__ = function  # type: ignore[attr-defined]
+        next_snapshot.__qualname__ = getattr(function, "__qualname__", "next_snapshot")
+        next_snapshot.__module__ = getattr(function, "__module__", __name__)
+        return next_snapshot
+    raise ConfigError(f"apply_changes_from_snapshot(target='{target}'): the snapshot source "
+                      f"is a {type(given).__name__}",
+                      hint="pass a table name, a function returning (DataFrame, version) "
+                           "or None, or one (DataFrame, version) pair.")
+
+
 create_auto_cdc_from_snapshot_flow = apply_changes_from_snapshot
+
+
+def create_sink(name: str, format: str, options: Mapping[str, str] | None = None) -> None:
+    """Declare a sink (Kafka, Event Hubs, an external Delta table) for append flows.
+
+    Raises:
+        ConfigError: always, locally: a sink writes to an external system, which a
+            local run must not touch.
+    """
+    raise ConfigError(f"dlt.create_sink('{name}', format='{format}') cannot run locally",
+                      hint="sinks write to external systems; run this pipeline on "
+                           "Databricks, or declare a streaming table for local runs.")
+
+
+def on_event_hook(func: Any = None, *, max_allowable_consecutive_failures: int | None = None
+                  ) -> Any:
+    """Register a function called with every event of the update (a dict shaped like
+    DLT's event log record). A hook that keeps failing is disabled, as on Databricks.
+
+    Example:
+        >>> @dlt.on_event_hook(max_allowable_consecutive_failures=3)
+        ... def alert(event):
+        ...     if event["event_type"] == "update_progress": print(event["details"])
+    """
+
+    def register(hook: Any) -> Any:
+        _validate_decorated(hook, "on_event_hook")
+        registry = active_registry("@dlt.on_event_hook")
+        add = getattr(registry, "register_event_hook", None)
+        if add is None:
+            raise ConfigError("@dlt.on_event_hook is not supported by this backend",
+                              hint="run the pipeline with `dltflow run` or on Databricks.")
+        add(hook, max_allowable_consecutive_failures)
+        return hook
+
+    return register(func) if func is not None else register
 
 
 def read(name: str) -> DataFrame:

@@ -129,6 +129,7 @@ class Table(Dataset):
         temporary: do not publish the table outside the pipeline.
         row_filter: a row filter clause (Databricks only).
         format: the storage format (Databricks only; the local engine picks its own).
+        cluster_by_auto: let Databricks choose clustering keys (no effect locally).
     """
 
     kind: TableKind = "table"
@@ -141,11 +142,18 @@ class Table(Dataset):
     temporary: bool = False
     row_filter: str | None = None
     format: str | None = None
+    cluster_by_auto: bool = False
 
 
 @dataclass(frozen=True)
 class View(Dataset):
-    """A dataset that is computed when read and never stored."""
+    """A dataset that is computed when read and never stored.
+
+    Args:
+        spark_conf: Spark settings while computing it (``pyspark.pipelines``).
+    """
+
+    spark_conf: Mapping[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -194,6 +202,7 @@ class ApplyChangesFlow:
         track_history_column_list: SCD 2: only changes to these columns open a new version.
         track_history_except_column_list: SCD 2: changes to all but these open a new version.
         once: process the source only once.
+        spark_conf: Spark settings while running it.
         source_location: where it was declared.
     """
 
@@ -212,6 +221,7 @@ class ApplyChangesFlow:
     track_history_column_list: tuple[str, ...] | None = None
     track_history_except_column_list: tuple[str, ...] | None = None
     once: bool = False
+    spark_conf: Mapping[str, str] = field(default_factory=dict)
     source_location: SourceLocation | None = None
 
     def __post_init__(self) -> None:

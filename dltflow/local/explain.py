@@ -48,7 +48,8 @@ def describe(plan: ExecutionPlan) -> str:
 def explain(source: Any, *, spark: SparkSession | None = None,
             conf: str | Path | Mapping[str, Any] | None = None,
             warehouse: str | Path | None = None, select: Sequence[str] | None = None,
-            environment: str | None = None, schema: str = "default") -> ExecutionPlan:
+            environment: str | None = None, schema: str = "default",
+            configuration: Mapping[str, Any] | None = None) -> ExecutionPlan:
     """Declare and plan ``source`` like :func:`dltflow.local.run`, without running it.
 
     Returns:
@@ -64,7 +65,7 @@ def explain(source: Any, *, spark: SparkSession | None = None,
     spark = spark or get_spark()
     store = Warehouse(spark, Path(warehouse or DEFAULT_WAREHOUSE), schema)
     registry = LocalRegistry()
-    with definition_scope(spark, store, registry):
+    with definition_scope(spark, store, registry, configuration=configuration, dry_run=True):
         _, plan = plan_pipeline(source, spark=spark, registry=registry, warehouse=store,
                                 conf=conf, environment=environment, select=select)
     return plan

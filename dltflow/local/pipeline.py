@@ -18,11 +18,12 @@ from typing import TYPE_CHECKING, Any
 
 from dltflow.exceptions import ConfigError, DatasetFailed, GraphError
 from dltflow.graph.registry import registration_context
-from dltflow.local import live
+from dltflow.local import autoloader, dbutils, live
+from dltflow.local.configuration import pipeline_configuration
 from dltflow.local.definitions import definitions
 from dltflow.local.events import Event, EventLog, FlowFinished, RunFinished, RunStarted
 from dltflow.local.plan import ExecutionPlan, build_plan
-from dltflow.local.registry import LocalRegistry
+from dltflow.local.registry import EventHook, LocalRegistry
 from dltflow.local.result import PipelineResult, summarize
 from dltflow.local.runner import Runner
 from dltflow.local.sources import declaring, load_file
@@ -103,8 +104,8 @@ def run(source: Source, *, spark: SparkSession | None = None,
         conf: str | Path | Mapping[str, Any] | None = None,
         warehouse: str | Path | None = None, full_refresh: bool | Sequence[str] = False,
         select: Sequence[str] | None = None, environment: str | None = None,
-        schema: str = "default", on_event: Callable[[Event], None] | None = None
-        ) -> PipelineResult:
+        schema: str = "default", on_event: Callable[[Event], None] | None = None,
+        configuration: Mapping[str, Any] | None = None) -> PipelineResult:
     """Run a pipeline locally, as one DLT update.
 
     Args:
@@ -121,6 +122,10 @@ def run(source: Source, *, spark: SparkSession | None = None,
         environment: the deployment file's environment.
         schema: the catalog schema tables are published in.
         on_event: called with every event as it happens.
+        configuration: the pipeline's parameters, readable with ``spark.conf.get(KEY)``
+            (and ``dbutils.widgets.get(KEY)``) while the pipeline is defined and run,
+            restored afterwards; a deployment file's workflow ``configuration`` is
+            applied underneath (these values win).
 
     Returns:
         The run's :class:`PipelineResult`.
@@ -138,7 +143,8 @@ def run(source: Source, *, spark: SparkSession | None = None,
     run_id = uuid.uuid4().hex[:12]
     start = time.perf_counter()
     # `declaring` stays active while queries run: they may `import dlt` lazily.
-    with definition_scope(spark, store, registry), declaring(registry):
+    with definition_scope(spark, store, registry, configuration=configuration), \
+            declaring(registry):
         store.register_existing()
         try:
             name, plan = plan_pipeline(source, spark=spark, registry=registry, warehouse=store,
@@ -150,7 +156,8 @@ def run(source: Source, *, spark: SparkSession | None = None,
             emit(FlowFinished(err.dataset, err.dataset, "FAILED", error=str(err)))
             return _finish(emit, events, run_id, "FAILED", err, start, spark, store)
         refresh = _refresh_set(full_refresh, plan)
-        emit = _emitter(events, EventLog(store.root, run_id, name), on_event)
+        emit = _emitter(events, EventLog(store.root, run_id, name), on_event,
+                        registry.event_hooks)
         emit(RunStarted(run_id, plan.names))
         for definition in definitions(plan):
             emit(definition)
@@ -161,27 +168,34 @@ def run(source: Source, *, spark: SparkSession | None = None,
 
 
 @contextmanager
-def definition_scope(spark: SparkSession, store: Warehouse, registry: LocalRegistry
-                     ) -> Iterator[None]:
+def definition_scope(spark: SparkSession, store: Warehouse, registry: LocalRegistry, *,
+                     configuration: Mapping[str, Any] | None = None,
+                     dry_run: bool = False) -> Iterator[None]:
     """What defining (and running) a pipeline needs: ``registry`` active, ``LIVE.``
-    names resolvable, and :func:`current_warehouse` set; all undone on exit."""
+    names resolvable, :func:`current_warehouse` set, the configuration on the session,
+    ``dbutils`` and Auto Loader available; all undone on exit. A dry run writes nothing
+    (Auto Loader keeps no schema)."""
     live.install()
     token = _current_warehouse.set(store.root)
+    state = None if dry_run else store.root / "_autoloader"
     try:
-        with registration_context(registry):
+        with registration_context(registry), pipeline_configuration(spark, configuration), \
+                dbutils.installed(), autoloader.active(state):
             yield
     finally:
         live.drop_bare_views(spark)
         _current_warehouse.reset(token)
 
 
-def _emitter(events: list[Event], log: EventLog, on_event: Callable[[Event], None] | None
-             ) -> Callable[[Event], None]:
+def _emitter(events: list[Event], log: EventLog, on_event: Callable[[Event], None] | None,
+             hooks: Sequence[EventHook] = ()) -> Callable[[Event], None]:
     def emit(event: Event) -> None:
         events.append(event)
-        log.append(event)
+        record = log.append(event)
         if on_event is not None:
             on_event(event)
+        for hook in hooks:
+            hook(record)
 
     return emit
 

@@ -8,11 +8,11 @@ DataFrames while discovering dependencies, or the runner's, which hands out real
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from dltflow.exceptions import GraphError
 from dltflow.graph.elements import Dataset, Flow
@@ -50,6 +50,35 @@ def current_resolver() -> Resolver | None:
     return _resolver.get()
 
 
+class EventHook:
+    """A ``@dlt.on_event_hook`` function, disabled after too many failures in a row.
+
+    Args:
+        func: the user's function; receives each event-log record (a dict).
+        max_failures: consecutive failures after which it is no longer called
+            (None: never disabled).
+    """
+
+    def __init__(self, func: Callable[[dict[str, Any]], Any], max_failures: int | None) -> None:
+        self.func = func
+        self.max_failures = max_failures
+        self.failures = 0
+
+    def __call__(self, record: dict[str, Any]) -> None:
+        if self.max_failures is not None and self.failures >= self.max_failures:
+            return
+        import warnings
+
+        try:
+            self.func(record)
+        except Exception as err:  # noqa: BLE001 - a hook never fails the update (as in DLT)
+            self.failures += 1
+            warnings.warn(f"event hook {getattr(self.func, '__name__', self.func)} failed: "
+                          f"{type(err).__name__}: {err}", stacklevel=2)
+        else:
+            self.failures = 0
+
+
 @dataclass
 class LocalRegistry(GraphRegistry):
     """Collects the datasets and flows of one local pipeline, in declaration order.
@@ -60,6 +89,12 @@ class LocalRegistry(GraphRegistry):
 
     datasets: list[Dataset] = field(default_factory=list)
     flows: list[Flow] = field(default_factory=list)
+    event_hooks: list[EventHook] = field(default_factory=list)
+
+    def register_event_hook(self, func: Callable[[dict[str, Any]], Any],
+                            max_failures: int | None = None) -> None:
+        """Call ``func`` with every event of the run (``@dlt.on_event_hook``)."""
+        self.event_hooks.append(EventHook(func, max_failures))
 
     def register_dataset(self, dataset: Dataset) -> None:
         self.datasets.append(dataset)

@@ -163,9 +163,28 @@ class Warehouse:
         """The current version folder of a streaming table, created empty when missing."""
         current = self.path(name)
         if current is not None and current.exists():
+            self._add_columns(name, schema, register)
             return current
         return self.publish(name, self.staging(name), schema, partition_cols=partition_cols,
                             register=register)
+
+    def _add_columns(self, name: str, schema: StructType, register: bool) -> None:
+        """Schema evolution of a streaming table: columns its flows now return are added
+        (older files read them as NULL), as DLT does when a source gains columns."""
+        from pyspark.sql.types import StructType
+
+        stored = self.stored_schema(name)
+        if stored is None:
+            return
+        known = {f.name for f in stored.fields}
+        new = [f for f in schema.fields if f.name not in known]
+        if not new:
+            return
+        meta = self.meta(name)
+        meta["current_schema"] = StructType(list(stored.fields) + new).json()
+        self._write_meta(name, meta)
+        if register:
+            self.register(name)
 
     def append(self, name: str, staged: Path) -> None:
         """Move the files of a staged batch into the current version (renames only)."""

@@ -263,3 +263,38 @@ def test_deployment_file_with_a_chosen_workflow(spark: SparkSession, tmp_path: P
     unknown = invoke(*base, "--workflow", "nope")
     assert unknown.exit_code == 2
     assert "nope" in unknown.stderr
+
+
+PRINTING = """
+    import dlt
+
+    print("declaring with", spark.conf.get("demo.rows"))
+
+    @dlt.table
+    def numbers():
+        print("computing numbers")
+        return spark.range(int(spark.conf.get("demo.rows")))
+"""
+
+
+def test_configuration_and_json_output_with_user_prints(spark: SparkSession,
+                                                         tmp_path: Path) -> None:
+    source = write(tmp_path / "printing.py", PRINTING)
+    params = write(tmp_path / "params.yml", "demo.rows: 3\n")
+    result = invoke("run", source, "--warehouse", tmp_path / "wh", "--output", "json",
+                    "--configuration", params)
+    assert result.exit_code == 0, result.output
+    payload = as_json(result)  # the user's prints did not end up on stdout
+    assert payload["datasets"]["numbers"]["output_rows"] == 3
+    assert "[pipeline] declaring with 3" in result.stderr
+    assert "[pipeline] computing numbers" in result.stderr
+    again = invoke("run", source, "--warehouse", tmp_path / "wh", "-o", "json",
+                   "--configuration", params, "--configuration", "demo.rows=5")
+    assert as_json(again)["datasets"]["numbers"]["output_rows"] == 5
+
+
+def test_bad_configuration_argument_exits_2(spark: SparkSession, tmp_path: Path) -> None:
+    source = write(tmp_path / "printing.py", PRINTING)
+    result = invoke("run", source, "--warehouse", tmp_path / "wh", "--configuration", "rows")
+    assert result.exit_code == 2
+    assert "KEY=VALUE" in result.stderr

@@ -73,3 +73,68 @@ def test_decorating_a_non_function_fails_when_applied() -> None:
     with registration_context(InMemoryRegistry()), pytest.raises(ConfigError) as info:
         dlt.table(name="x")(42)
     assert "must decorate a function" in str(info.value)
+
+
+def test_legacy_aliases_declare_tables_and_views() -> None:
+    registry = InMemoryRegistry()
+    with registration_context(registry):
+        @dlt.create_table(comment="quickstart spelling", private=True, cluster_by_auto=True)
+        def raw():  # type: ignore[no-untyped-def]
+            return None
+
+        @dlt.create_view
+        def staged():  # type: ignore[no-untyped-def]
+            return None
+
+    table, view = registry.datasets
+    assert isinstance(table, Table) and table.name == "raw" and table.temporary
+    assert table.cluster_by_auto and table.comment == "quickstart spelling"
+    assert isinstance(view, View) and view.name == "staged"
+
+
+@pytest.mark.parametrize(("decorate", "option", "nearest"), [
+    (lambda: dlt.table(partion_cols=["day"]), "partion_cols", "partition_cols"),
+    (lambda: dlt.view(nmae="x"), "nmae", "name"),
+    (lambda: dlt.create_table(coment="x"), "coment", "comment"),
+])
+def test_misspelled_option_is_named_with_the_nearest(decorate, option, nearest) -> None:  # type: ignore[no-untyped-def]
+    with registration_context(InMemoryRegistry()), pytest.raises(ConfigError) as caught:
+        @decorate()
+        def raw():  # type: ignore[no-untyped-def]
+            return None
+    assert option in caught.value.problems[0] and nearest in caught.value.problems[0]
+    assert "test_api.py:" in caught.value.problems[0]
+
+
+def test_snapshot_source_forms() -> None:
+    from dltflow.graph import SnapshotFlow
+
+    registry = InMemoryRegistry()
+    frame = object.__new__(type("FakeFrame", (), {"schema": None}))
+    calls: list[object] = []
+
+    def next_snapshot(version):  # type: ignore[no-untyped-def]
+        calls.append(version)
+        return (None, None) if version == 2 else (frame, (version or 0) + 1)
+
+    with registration_context(registry):
+        dlt.apply_changes_from_snapshot(target="a", snapshot_and_version=next_snapshot,
+                                        keys=["id"])
+        dlt.apply_changes_from_snapshot(target="b", source=(frame, 5), keys=["id"],
+                                        stored_as_scd_type=2)
+        dlt.apply_changes_from_snapshot(target="c", source="snapshots", keys=["id"])
+        with pytest.raises(ConfigError, match="exactly one"):
+            dlt.apply_changes_from_snapshot(target="d", keys=["id"])
+    by_function, by_pair, by_name = registry.flows
+    assert isinstance(by_function, SnapshotFlow) and callable(by_function.source)
+    assert by_function.source(None) == (frame, 1)
+    assert by_function.source(2) is None  # (None, None) means "nothing newer"
+    assert by_function.source_location is not None
+    assert callable(by_pair.source) and by_pair.source(None) == (frame, 5)
+    assert by_pair.source(5) is None and by_pair.source(4) == (frame, 5)
+    assert by_name.source == "snapshots"
+
+
+def test_sinks_are_refused_locally_by_name() -> None:
+    with registration_context(InMemoryRegistry()), pytest.raises(ConfigError, match="kafka"):
+        dlt.create_sink("alerts", format="kafka", options={"topic": "t"})
