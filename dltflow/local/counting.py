@@ -35,6 +35,11 @@ class FlowCounts:
     dropped_rows: int = 0
     expectations: dict[str, list[object]] = field(default_factory=dict)
 
+    def declare(self, specs: Sequence[ExpectationSpec]) -> None:
+        """Start every expectation at zero, so a run without new rows still reports it."""
+        for spec in specs:
+            self.expectations.setdefault(spec.name, [0, 0, spec.action])
+
     def add(self, rows: int, dropped: int, metrics: Sequence[ExpectationMetrics]) -> None:
         """Add the counts of one write (a version or a micro-batch)."""
         self.output_rows = (self.output_rows or 0) + rows
@@ -70,5 +75,9 @@ def checked_write(df: DataFrame, dataset: str, specs: Sequence[ExpectationSpec],
         counts.add(rows, 0, [])
         return
     metrics = checked.metrics()
+    try:
+        checked.raise_for_failures(metrics)
+    except Exception:
+        counts.add(0, 0, metrics)  # counted, but nothing of this write is kept
+        raise
     counts.add(rows, checked.total_rows() - rows, metrics)
-    checked.raise_for_failures(metrics)

@@ -111,6 +111,8 @@ class Runner(StreamingFlows):
     def _run_flow(self, step: PlanStep, flow: PlannedFlow) -> bool:
         self.emit(FlowStarted(flow.name, step.name, streaming=flow.streaming))
         counts = FlowCounts(step.name)
+        if flow.kind in ("query", "append"):
+            counts.declare(step.dataset.expectations)
         start = time.perf_counter()
         conf = getattr(flow.element, "spark_conf", None) or {}
         try:
@@ -156,10 +158,19 @@ class Runner(StreamingFlows):
     def _run_view(self, step: PlanStep, flow: PlannedFlow, counts: FlowCounts) -> None:
         df = self.query(step, flow)
         specs = step.dataset.expectations
-        if specs and not df.isStreaming:
+        if specs and df.isStreaming:
+            from dltflow.local import stream_views
+
+            if self._refresh(step.name):
+                stream_views.reset(self.warehouse, step.name)
+            self.views[step.name] = stream_views.checked_stream(
+                self.spark, self.warehouse, step.name, df.schema, specs,
+                lambda each: self._stream(df, step, flow, each), counts)
+            return
+        if specs:
             checked_write(df, step.name, specs,
                           lambda out: out.write.format("noop").mode("overwrite").save(), counts)
-        elif not specs:
+        else:
             counts.output_rows = None  # a view is not materialized: nothing was counted
         self.views[step.name] = kept_rows(df, specs)
 

@@ -49,7 +49,7 @@ class StreamingFlows:
         return table
 
     def _stream(self, df: DataFrame, step: PlanStep, flow: PlannedFlow,
-                each: Callable[[DataFrame, int], None]) -> None:
+                each: Callable[[DataFrame, int], None], *, output_mode: str = "append") -> None:
         """Run ``each`` on every new micro-batch of ``df`` (available-now), then stop."""
         errors: list[BaseException] = []
 
@@ -64,7 +64,7 @@ class StreamingFlows:
             self.warehouse.mark_batch(step.name, flow.name, batch_id)
 
         checkpoint = self.warehouse.checkpoint(step.name, flow.name)
-        query = (df.writeStream.foreachBatch(guarded)
+        query = (df.writeStream.foreachBatch(guarded).outputMode(output_mode)
                  .option("checkpointLocation", str(checkpoint))
                  .trigger(availableNow=True).start())
         try:
@@ -92,12 +92,29 @@ class StreamingFlows:
             self.warehouse.append(step.name, staged)
 
         if df.isStreaming:
-            self._stream(df, step, flow, append)
+            try:
+                self._stream(df, step, flow, append)
+            except Exception as err:
+                if "STREAMING_OUTPUT_MODE" not in str(err):
+                    raise
+                self._stream_complete(df, step, flow, counts)
         else:
             append(df)
         if flow.once:
             self.warehouse.mark_once(step.name, flow.name)
         return "COMPLETED"
+
+    def _stream_complete(self, df: DataFrame, step: PlanStep, flow: PlannedFlow,
+                         counts: FlowCounts) -> None:
+        """A streaming aggregation without a watermark runs in complete mode, as in DLT:
+        every micro-batch is the whole result and replaces the table atomically."""
+        def replace(batch: DataFrame, _batch_id: int) -> None:
+            latest = FlowCounts(step.name)
+            self.publish(step, batch, step.dataset.expectations, latest)
+            counts.output_rows, counts.dropped_rows = latest.output_rows, latest.dropped_rows
+            counts.expectations = latest.expectations
+
+        self._stream(df, step, flow, replace, output_mode="complete")
 
     # CDC ---------------------------------------------------------------------------
     def _source_streams(self, name: str) -> bool:

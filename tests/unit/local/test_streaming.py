@@ -120,3 +120,29 @@ def test_streaming_fail_expectation_stops_and_keeps_table(spark, tmp_path):
     retried = run(pipeline, spark=spark, warehouse=warehouse)
     assert retried.status == "COMPLETED", retried.error
     assert _ids(retried.table("payments")) == [1, 2, 5]
+
+
+def test_streaming_aggregation_without_watermark_runs_in_complete_mode(spark, tmp_path):
+    """Databricks' Wikipedia / retail demos aggregate a stream without a watermark."""
+    from pyspark.sql import functions as F
+
+    landing, warehouse = tmp_path / "landing", tmp_path / "wh"
+
+    def pipeline():
+        @dlt.table
+        def totals():
+            return (spark.readStream.schema(SCHEMA).json(str(landing))
+                    .groupBy((F.col("id") % 2).alias("parity"))
+                    .agg(F.sum("amount").alias("total"), F.count("*").alias("n")))
+
+    _drop(landing, "a", [(1, 5.0), (2, 1.0), (3, 2.5)])
+    first = run(pipeline, spark=spark, warehouse=warehouse)
+    assert first.status == "COMPLETED", first.error
+    assert {(r.parity, r.total, r.n) for r in first.table("totals").collect()} == {
+        (1, 7.5, 2), (0, 1.0, 1)}
+    _drop(landing, "b", [(4, 10.0), (5, 1.0)])
+    second = run(pipeline, spark=spark, warehouse=warehouse)
+    assert second.status == "COMPLETED", second.error
+    assert {(r.parity, r.total, r.n) for r in second.table("totals").collect()} == {
+        (1, 8.5, 3), (0, 11.0, 2)}  # the whole aggregate, updated, not appended
+    assert second.datasets["totals"].output_rows == 2
