@@ -137,8 +137,42 @@ class DatasetFailed(DLTException):
         self.dataset = dataset
         self.function = function
         super().__init__(
-            f"Dataset '{dataset}' failed in {function}: {type(cause).__name__}: {cause}"
+            f"Dataset '{dataset}' failed in {function}: {type(cause).__name__}: "
+            f"{_first_lines(str(cause))}"
         )
+
+
+class PlanFailed(DatasetFailed):
+    """Several datasets failed while being planned (their queries raised), or one did
+    and others depend on it.
+
+    Args:
+        failures: one error per dataset whose own query failed.
+        skipped: the datasets that were not planned because an upstream failed.
+    """
+
+    def __init__(self, failures: Sequence[DatasetFailed], skipped: Sequence[str]) -> None:
+        self.failures = list(failures)
+        self.skipped = list(skipped)
+        self.dataset = self.failures[0].dataset
+        self.function = self.failures[0].function
+        lines = [str(f) for f in self.failures]
+        if self.skipped:
+            lines.append(f"Skipped (upstream failed): {', '.join(self.skipped)}")
+        DLTException.__init__(self, "\n".join(lines))
+
+
+def _first_lines(text: str, count: int = 2) -> str:
+    """The head of an error message, without a Java or Python stack trace."""
+    lines: list[str] = []
+    for line in text.strip().splitlines():
+        if line.strip().startswith(("at ", "JVM stacktrace", "Traceback", "File ", "\tat ")):
+            break
+        if line.strip():
+            lines.append(line.rstrip())
+        if len(lines) == count:
+            break
+    return "\n".join(lines)
 
 
 class UnsafePathError(DLTException):

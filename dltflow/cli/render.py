@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any, TextIO
 
 import click
 
+from dltflow.causes import describe_failure
 from dltflow.local.events import Event, FlowFinished, FlowStarted, RunFinished, RunStarted
 
 if TYPE_CHECKING:
@@ -84,20 +85,26 @@ def _line(event: Event) -> str | None:
         kind = "streaming flow" if event.streaming else "flow"
         return f"  {_status('STARTED')} {kind} {event.flow} -> {event.dataset}"
     if isinstance(event, FlowFinished):
+        written = ("view (not stored)" if event.output_rows is None
+                   else f"{event.output_rows} row(s) written, {event.dropped_rows} dropped")
         text = (f"  {_status(event.status)} flow {event.flow} -> {event.dataset}: "
-                f"{event.output_rows} row(s) written, {event.dropped_rows} dropped "
-                f"in {event.duration_s:.2f}s")
+                f"{written} in {event.duration_s:.2f}s")
         failed = [m for m in event.expectations if m.failed_records]
         if failed:
             text += "; failing expectations: " + ", ".join(
                 f"{m.name} ({m.failed_records})" for m in failed)
         if event.error:
-            text += f"\n    {_first_line(event.error)}"
+            text += "".join(f"\n    {line}" for line in _head(event.error))
         return text
     if isinstance(event, RunFinished):
         text = f"Update {_status(event.status).rstrip()} in {event.duration_s:.2f}s"
         return text + (f": {_first_line(event.error)}" if event.error else "")
     return None
+
+
+def _head(message: str, count: int = 6) -> list[str]:
+    """The first lines of an error (its cause and hint; never a whole stack trace)."""
+    return [line for line in message.strip().splitlines() if line.strip()][:count]
 
 
 def _first_line(message: str) -> str:
@@ -113,7 +120,7 @@ def result_json(result: PipelineResult) -> str:
     ``run_id`` and ``error``."""
     payload = dict(result.to_json())
     payload["run_id"] = result.run_id
-    payload["error"] = None if result.error is None else str(result.error)
+    payload["error"] = None if result.error is None else describe_failure(result.error)
     return json.dumps(payload, indent=2)
 
 

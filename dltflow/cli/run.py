@@ -99,6 +99,11 @@ def run(source: Path | None, conf: Path | None, deployment_file: str | None,
     with contextlib.redirect_stdout(render.MarkedStream(sys.stderr)):
         result = run_pipeline(full_refresh=refresh,
                               on_event=render.EventPrinter(sys.stderr), **common)
+    if result.error is not None and (click.get_current_context().find_root().obj or {}
+                                     ).get("debug"):
+        import traceback
+
+        traceback.print_exception(result.error, file=sys.stderr)  # the full trace, on demand
     if output == "json":
         click.echo(render.result_json(result))
     else:

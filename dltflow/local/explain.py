@@ -19,8 +19,12 @@ if TYPE_CHECKING:
 
 
 def _describe_step(step: PlanStep) -> list[str]:
-    kind = getattr(step.dataset, "kind", "view")
-    lines = [f"{step.name}  [{kind}, {step.mode}]"]
+    if step.mode == "view":
+        streaming = any(flow.streaming for flow in step.flows)
+        label = "streaming view" if streaming else "view"
+    else:
+        label = f"{getattr(step.dataset, 'kind', 'table')}, {step.mode}"
+    lines = [f"{step.name}  [{label}]"]
     if step.upstreams:
         lines.append(f"    reads: {', '.join(step.upstreams)}")
     for flow in step.flows:

@@ -16,6 +16,7 @@ from contextvars import ContextVar
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from dltflow.causes import describe_failure
 from dltflow.exceptions import ConfigError, DatasetFailed, GraphError
 from dltflow.graph.registry import registration_context
 from dltflow.local import autoloader, dbutils, live
@@ -150,10 +151,8 @@ def run(source: Source, *, spark: SparkSession | None = None,
             name, plan = plan_pipeline(source, spark=spark, registry=registry, warehouse=store,
                                        conf=conf, environment=environment, select=select)
         except DatasetFailed as err:
-            log = EventLog(store.root, run_id)
-            emit = _emitter(events, log, on_event)
-            emit(RunStarted(run_id, ()))
-            emit(FlowFinished(err.dataset, err.dataset, "FAILED", error=str(err)))
+            emit = _emitter(events, EventLog(store.root, run_id), on_event)
+            _planning_failed(emit, run_id, err, [d.name for d in registry.datasets])
             return _finish(emit, events, run_id, "FAILED", err, start, spark, store)
         refresh = _refresh_set(full_refresh, plan)
         emit = _emitter(events, EventLog(store.root, run_id, name), on_event,
@@ -165,6 +164,20 @@ def run(source: Source, *, spark: SparkSession | None = None,
         status = runner.run()
         error = runner.errors[0] if runner.errors else None
         return _finish(emit, events, run_id, status, error, start, spark, store)
+
+
+def _planning_failed(emit: Callable[[Event], None], run_id: str, err: DatasetFailed,
+                     declared: Sequence[str]) -> None:
+    """Every dataset is listed: those whose query failed as FAILED, the rest SKIPPED."""
+    failures = list(getattr(err, "failures", [err]))
+    names = list(dict.fromkeys(declared))
+    emit(RunStarted(run_id, tuple(names)))
+    failed = {f.dataset: f for f in failures}
+    for name in names:
+        if name in failed:
+            emit(FlowFinished(name, name, "FAILED", error=describe_failure(failed[name])))
+        else:
+            emit(FlowFinished(name, name, "SKIPPED", output_rows=0))
 
 
 @contextmanager
@@ -203,7 +216,8 @@ def _emitter(events: list[Event], log: EventLog, on_event: Callable[[Event], Non
 def _finish(emit: Callable[[Event], None], events: list[Event], run_id: str, status: str,
             error: BaseException | None, start: float, spark: SparkSession,
             store: Warehouse) -> PipelineResult:
-    emit(RunFinished(status, time.perf_counter() - start, str(error) if error else None))
+    emit(RunFinished(status, time.perf_counter() - start,
+                     describe_failure(error) if error else None))
     return PipelineResult(status=status, run_id=run_id, datasets=summarize(events),
                           events=events, error=error, spark=spark, warehouse=store.root,
                           schema=store.schema)

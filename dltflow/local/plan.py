@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any, Literal
 from dltflow.exceptions import ConfigError, DatasetFailed, DLTException, GraphError
 from dltflow.graph.elements import Dataset, Flow, Table, View
 from dltflow.local.inputs import external_inputs
+from dltflow.local.plan_errors import check_constraints, combined
 from dltflow.local.plan_flows import PlannedFlow, flows_by_target, lookup_name
 from dltflow.local.registry import LocalRegistry, resolving
 
@@ -149,6 +150,7 @@ class _Analyzer:
         self.schema = schema
         self.stored_schema = stored_schema
         self.steps: dict[str, PlanStep] = {}
+        self.failed: dict[str, DLTException] = {}
         self.stack: list[str] = []
         self._reads: list[set[str]] = []
 
@@ -179,6 +181,8 @@ class _Analyzer:
     def analyse(self, name: str) -> PlanStep:
         if name in self.steps:
             return self.steps[name]
+        if name in self.failed:
+            raise self.failed[name]
         if name in self.stack:
             cycle = self.stack[self.stack.index(name):] + [name]
             raise GraphError(f"cycle between datasets: {' -> '.join(cycle)}", names=cycle,
@@ -187,6 +191,9 @@ class _Analyzer:
         self.stack.append(name)
         try:
             step = self._analyse_step(self.datasets[name])
+        except (DatasetFailed, ConfigError, GraphError) as err:
+            self.failed[name] = err  # readers of `name` are skipped with the same error
+            raise
         finally:
             self.stack.pop()
         self.steps[name] = step
@@ -206,6 +213,7 @@ class _Analyzer:
                                          external_inputs(df, ignore=self.empty_dir)))
             frames.append(df)
         mode = _mode(dataset, planned)
+        check_constraints(dataset, next((f for f in frames if f is not None), None))
         schema = self._schema(dataset, planned, frames)
         return PlanStep(dataset, tuple(planned), schema, mode, tuple(sorted(upstreams)))
 
@@ -274,9 +282,16 @@ def build_plan(spark: SparkSession, registry: LocalRegistry, *, scratch: Path,
     _check_targets(datasets, registry.flows)
     flows = flows_by_target(datasets.values(), registry.flows)
     analyzer = _Analyzer(spark, datasets, flows, scratch / "_empty", schema, stored_schema)
+    failures: dict[str, DLTException] = {}
     with resolving(analyzer):
         for name in datasets:
-            analyzer.analyse(name)
+            try:
+                analyzer.analyse(name)
+            except (DatasetFailed, ConfigError, GraphError) as err:
+                failures[name] = err  # keep going: report every failing dataset at once
+    error = combined(failures)
+    if error is not None:
+        raise error
     order = list(analyzer.steps)
     if select:
         order = _with_upstreams(select, analyzer.steps)

@@ -14,6 +14,7 @@ from collections.abc import Callable, Collection, Iterator, Mapping
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
+from dltflow.causes import describe_failure
 from dltflow.exceptions import DatasetFailed, DLTException, GraphError
 from dltflow.graph.elements import Table
 from dltflow.graph.expectations import kept_rows
@@ -122,7 +123,7 @@ class Runner(StreamingFlows):
             self.errors.append(err)
             self.emit(FlowFinished(flow.name, step.name, "FAILED", counts.output_rows,
                                    counts.dropped_rows, counts.metrics(),
-                                   time.perf_counter() - start, str(err)))
+                                   time.perf_counter() - start, describe_failure(err)))
             return False
         self.emit(FlowFinished(flow.name, step.name, status, counts.output_rows,
                                counts.dropped_rows, counts.metrics(),
