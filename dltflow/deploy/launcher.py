@@ -47,6 +47,8 @@ def launch(spark: SparkSession | None, *, artifact_root: str, module: str, class
     root = str(Path(artifact_root))
     if root not in sys.path:
         sys.path.insert(0, root)
+    if not class_name:  # a plain DLT source file: executed as Databricks runs it
+        return _run_source(root, module, spark if spark is not None else _active_spark())
     cls = _import_class(root, module, class_name)
     conf = _load_conf(root, conf_path) if conf_path else None
     argv = [f"{module.replace('.', '/')}.py", *_rooted_conf_args(root, parameters)]
@@ -67,6 +69,20 @@ def launch(spark: SparkSession | None, *, artifact_root: str, module: str, class
     return method()
 
 
+def _run_source(root: str, module: str, spark: Any) -> None:
+    import runpy
+
+    path = Path(root) / f"{module.replace('.', '/')}.py"
+    try:
+        runpy.run_path(str(path), init_globals={"spark": spark}, run_name="__main__")
+    except DLTException:
+        raise
+    except Exception as err:
+        raise ConfigError(f"{path} failed while declaring its datasets: "
+                          f"{type(err).__name__}: {err}", source=str(path),
+                          hint="fix the error in the pipeline file.") from err
+
+
 @dataclass(frozen=True)
 class PipelineDefiner:
     """A task of a deployment file as a no-argument callable for the local engine.
@@ -82,15 +98,21 @@ class PipelineDefiner:
     conf_path: str | None
     parameters: tuple[str, ...]
     launch_method: str | None
+    configuration: tuple[tuple[str, str], ...] = ()
 
     def __call__(self) -> None:
+        if self.configuration:  # the workflow's `configuration:`, as on Databricks
+            from dltflow.local.configuration import add_configuration
+
+            add_configuration(_active_spark(), dict(self.configuration))
         launch(None, artifact_root=self.artifact_root, module=self.module,
                class_name=self.class_name, conf_path=self.conf_path,
                parameters=self.parameters, launch_method=self.launch_method)
 
     @property
     def __name__(self) -> str:  # progress lines and error messages name the task
-        return f"{self.workflow}:{self.module}.{self.class_name}"
+        return f"{self.workflow}:{self.module}" + (f".{self.class_name}"
+                                                   if self.class_name else "")
 
 
 def pipeline_definers(deployment_file: str | Path, environment: str, *,
@@ -120,8 +142,13 @@ def pipeline_definers(deployment_file: str | Path, environment: str, *,
                                   default_launch_method=project_launch_method(root)):
             definers.append(PipelineDefiner(wf.name, str(spec.project_root), task.module,
                                             task.class_name, task.conf_path, task.parameters,
-                                            task.launch_method))
+                                            task.launch_method, _configuration(wf.settings)))
     return definers
+
+
+def _configuration(settings: dict[str, Any]) -> tuple[tuple[str, str], ...]:
+    values = settings.get("configuration") or {}
+    return tuple((str(k), str(v)) for k, v in values.items())
 
 
 def project_launch_method(root: Path) -> str | None:

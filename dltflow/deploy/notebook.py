@@ -88,7 +88,24 @@ def _pip_cell(install: PipInstall) -> str:
     return "# MAGIC %pip install " + " ".join(shlex.quote(arg) for arg in install.args)
 
 
+def _source_cell(task: NotebookTask, artifact_root: str) -> str:
+    """A plain DLT source file runs as is: executed with ``spark`` (and the notebook's
+    ``dbutils``) as globals, its ``import dlt`` resolving to Databricks' own module."""
+    if not _IDENTIFIER.match(task.module.replace(".", "_")):
+        raise ValueError(f"module {task.module!r} is not a Python module name")
+    path = repr(f"{artifact_root.rstrip('/')}/{task.module.replace('.', '/')}.py")
+    return "\n".join([
+        "import runpy",
+        "_globals = {'spark': spark}",
+        "if 'dbutils' in globals():",
+        "    _globals['dbutils'] = globals()['dbutils']",
+        f"runpy.run_path({path}, init_globals=_globals, run_name='__main__')",
+    ])
+
+
 def _task_cell(task: NotebookTask, artifact_root: str) -> str:
+    if not task.class_name:
+        return _source_cell(task, artifact_root)
     for label, name in (("module", task.module), ("class_name", task.class_name),
                         ("launch_method", task.launch_method or "x")):
         if not _IDENTIFIER.match(name):

@@ -17,6 +17,9 @@ from dltflow.deploy.spec import Workflow
 from dltflow.exceptions import ConfigError
 
 _MIXIN = "DLTMetaMixin"
+PLAIN_SOURCE = ""
+"""The ``class_name`` of a task whose file is a plain DLT source (``import dlt``, no class):
+the notebook executes the file itself."""
 
 
 @dataclass(frozen=True)
@@ -80,6 +83,8 @@ def resolve_task(root: Path, python_file: str, class_name: str | None = None,
         return ResolvedTask(module, class_name, _maybe(classes, class_name, launch_method))
     if len(pipelines) == 1:
         return ResolvedTask(module, pipelines[0], _maybe(classes, pipelines[0], launch_method))
+    if not pipelines and _declares_with_dlt(tree):
+        return ResolvedTask(module, PLAIN_SOURCE)  # a plain DLT source file: run as is
     if not pipelines:
         raise ConfigError(f"{python_file} defines no {_MIXIN} subclass", source=python_file,
                           hint=f"subclass {_MIXIN} (from dltflow.quality import {_MIXIN}), "
@@ -87,6 +92,20 @@ def resolve_task(root: Path, python_file: str, class_name: str | None = None,
     raise ConfigError(f"{python_file} defines several pipeline classes: {pipelines}",
                       source=python_file,
                       hint="set class_name in the task to choose one.")
+
+
+def _declares_with_dlt(tree: ast.Module) -> bool:
+    """Whether the file imports ``dlt`` or ``pyspark.pipelines`` (a plain DLT source)."""
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import) and any(
+                a.name in ("dlt", "pyspark.pipelines") for a in node.names):
+            return True
+        if isinstance(node, ast.ImportFrom) and (
+                node.module in ("dlt", "pyspark.pipelines")
+                or (node.module == "pyspark" and any(a.name == "pipelines"
+                                                     for a in node.names))):
+            return True
+    return False
 
 
 def _maybe(classes: dict[str, ast.ClassDef], name: str, method: str | None) -> str | None:

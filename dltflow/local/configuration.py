@@ -21,7 +21,8 @@ from dltflow.exceptions import ConfigError
 if TYPE_CHECKING:
     from pyspark.sql import SparkSession
 
-__all__ = ["current_configuration", "parse_configuration", "pipeline_configuration"]
+__all__ = ["add_configuration", "current_configuration", "parse_configuration",
+           "pipeline_configuration"]
 
 _current: ContextVar[Mapping[str, str] | None] = ContextVar("dltflow_configuration",
                                                            default=None)
@@ -103,6 +104,45 @@ def parse_configuration(values: Iterable[str]) -> dict[str, str]:
     return result
 
 
+def _set(spark: SparkSession, key: str, value: str, previous: dict[str, str | None]) -> None:
+    if key not in previous:
+        previous[key] = spark.conf.get(key, None)
+    try:
+        spark.conf.set(key, value)
+    except Exception as err:  # noqa: BLE001 - Spark's error types vary by mode
+        raise ConfigError(f"configuration '{key}' cannot be set on the session: "
+                          f"{str(err).strip().splitlines()[0]}",
+                          hint="pipeline parameters need names of their own "
+                               "(e.g. mypipeline.source_path); static Spark settings "
+                               "belong on the session builder.") from err
+
+
+def add_configuration(spark: SparkSession, configuration: Mapping[str, Any] | None) -> None:
+    """Add a deployment file's ``configuration`` to the run in progress.
+
+    Values the run was given explicitly (``--configuration``, ``configuration=``) win;
+    everything added is restored when the run ends.
+
+    Raises:
+        ConfigError: outside a run, or Spark refuses a key.
+    """
+    scope = _scope.get()
+    if scope is None:
+        raise ConfigError("a pipeline configuration can only be added during a local run")
+    explicit, previous = scope
+    merged = dict(current_configuration())
+    for key, value in normalize(configuration).items():
+        if key in explicit:
+            continue
+        _set(spark, key, value, previous)
+        merged[key] = value
+    _current.set(merged)
+
+
+_scope: ContextVar[tuple[Mapping[str, str], dict[str, str | None]] | None] = ContextVar(
+    "dltflow_configuration_scope", default=None)
+
+
 @contextmanager
 def pipeline_configuration(spark: SparkSession, configuration: Mapping[str, Any] | None
                            ) -> Iterator[dict[str, str]]:
@@ -114,19 +154,13 @@ def pipeline_configuration(spark: SparkSession, configuration: Mapping[str, Any]
     settings = normalize(configuration)
     previous: dict[str, str | None] = {}
     token = _current.set(settings)
+    scope_token = _scope.set((settings, previous))
     try:
         for key, value in settings.items():
-            previous[key] = spark.conf.get(key, None)
-            try:
-                spark.conf.set(key, value)
-            except Exception as err:  # noqa: BLE001 - Spark's error types vary by mode
-                raise ConfigError(f"configuration '{key}' cannot be set on the session: "
-                                  f"{str(err).strip().splitlines()[0]}",
-                                  hint="pipeline parameters need names of their own "
-                                       "(e.g. mypipeline.source_path); static Spark settings "
-                                       "belong on the session builder.") from err
+            _set(spark, key, value, previous)
         yield settings
     finally:
+        _scope.reset(scope_token)
         _current.reset(token)
         for key, old in previous.items():
             try:
