@@ -50,6 +50,23 @@ def current_resolver() -> Resolver | None:
     return _resolver.get()
 
 
+_DATABRICKS_ONLY = (
+    ("row_filter", "row filters are Unity Catalog security: not enforced locally"),
+    ("path", "the local engine stores tables in its warehouse folder, not at `path`"),
+)
+
+
+def _warn_databricks_only(dataset: Dataset) -> None:
+    """Options that are accepted but only take effect on Databricks say so, once each."""
+    import warnings
+
+    for option, effect in _DATABRICKS_ONLY:
+        if getattr(dataset, option, None):
+            where = f" ({dataset.source_location})" if dataset.source_location else ""
+            warnings.warn(f"dataset '{dataset.name}'{where}: {option} applies only on "
+                          f"Databricks; {effect}", UserWarning, stacklevel=4)
+
+
 class EventHook:
     """A ``@dlt.on_event_hook`` function, disabled after too many failures in a row.
 
@@ -97,6 +114,7 @@ class LocalRegistry(GraphRegistry):
         self.event_hooks.append(EventHook(func, max_failures))
 
     def register_dataset(self, dataset: Dataset) -> None:
+        _warn_databricks_only(dataset)
         self.datasets.append(dataset)
 
     def register_flow(self, flow: Flow) -> None:

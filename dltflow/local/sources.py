@@ -247,4 +247,4 @@ def _cdc_flow(flow: Any) -> ApplyChangesFlow:
         stored_as_scd_type=int(flow.stored_as_scd_type or 1),
         track_history_column_list=_names(flow.track_history_column_list),
         track_history_except_column_list=_names(flow.track_history_except_column_list),
-        source_location=_loc(flow))
+        spark_conf=dict(getattr(flow, "spark_conf", None) or {}), source_location=_loc(flow))

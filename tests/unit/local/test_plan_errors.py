@@ -93,3 +93,14 @@ def test_dry_run_labels_views(spark, tmp_path):
     text = describe(explain(pipeline, spark=spark, warehouse=tmp_path / "wh"))
     assert "events  [streaming view]" in text and "lookup  [view]" in text
     assert "out  [table, streaming]" in text
+
+
+def test_databricks_only_table_options_warn(spark, tmp_path):
+    def pipeline():
+        @dlt.table(row_filter="region_filter ON (region)", path="/mnt/tables/x")
+        def secured():
+            return spark.range(2)
+
+    with pytest.warns(UserWarning, match="row_filter applies only on Databricks"):
+        result = run(pipeline, spark=spark, warehouse=tmp_path / "wh")
+    assert result.status == "COMPLETED"
