@@ -51,13 +51,19 @@ _STREAMING_TABLE_OPTIONS = _TABLE_OPTIONS - {"name"}
 
 
 def _validate_options(decorator: str, options: Mapping[str, Any], allowed: frozenset[str],
-                      func: Any = None) -> None:
-    """Reject an option DLT does not have, naming it and the nearest valid one."""
+                      func: Any = None) -> bool:
+    """Reject an option DLT does not have, naming it and the nearest valid one.
+
+    Returns:
+        True when the options are valid. A registry that reports every declaration
+        problem of a pipeline at once (``report_problem``) collects the error and the
+        element is not declared (False); otherwise the error is raised.
+    """
     import difflib
 
     unknown = sorted(set(options) - allowed)
     if not unknown:
-        return
+        return True
     where = SourceLocation.of(func) if callable(func) else SourceLocation.caller()
     problems = []
     for option in unknown:
@@ -65,7 +71,13 @@ def _validate_options(decorator: str, options: Mapping[str, Any], allowed: froze
         problems.append(f"@dlt.{decorator}: unknown option '{option}'"
                         + (f" (did you mean '{near[0]}'?)" if near else "")
                         + (f" at {where}" if where else ""))
-    raise ConfigError(problems, hint=f"@dlt.{decorator} accepts: {', '.join(sorted(allowed))}.")
+    error = ConfigError(problems,
+                        hint=f"@dlt.{decorator} accepts: {', '.join(sorted(allowed))}.")
+    collect = getattr(active_registry(f"@dlt.{decorator}"), "report_problem", None)
+    if collect is None:
+        raise error
+    collect(error)
+    return False
 
 
 def _validate_decorated(func: Any, decorator: str) -> None:
@@ -121,7 +133,8 @@ def expect_all_or_fail(expectations: Mapping[str, str]) -> Callable[[F], F]:
 def _table_decorator(kind: TableKind, decorator: str, func: Any, options: dict[str, Any]) -> Any:
     def register(query: QueryFunction) -> QueryFunction:
         _validate_decorated(query, decorator)
-        _validate_options(decorator, options, _TABLE_OPTIONS, query)
+        if not _validate_options(decorator, options, _TABLE_OPTIONS, query):
+            return query
         active_registry(f"@dlt.{decorator}").register_dataset(
             _make_table(kind, query, dict(options)))
         return query
@@ -191,7 +204,8 @@ def materialized_view(query_function: Any = None, **options: Any) -> Any:
 def _view_decorator(decorator: str, func: Any, options: dict[str, Any]) -> Any:
     def register(query: QueryFunction) -> QueryFunction:
         _validate_decorated(query, decorator)
-        _validate_options(decorator, options, _VIEW_OPTIONS, query)
+        if not _validate_options(decorator, options, _VIEW_OPTIONS, query):
+            return query
         active_registry(f"@dlt.{decorator}").register_dataset(View(
             name=query.__name__ if options.get("name") is None else options["name"],
             query=query,
@@ -247,7 +261,8 @@ def create_streaming_table(name: str, **options: Any) -> None:
     Example:
         >>> dlt.create_streaming_table("events", expect_all_or_drop={"has_id": "id IS NOT NULL"})
     """
-    _validate_options("create_streaming_table", options, _STREAMING_TABLE_OPTIONS)
+    if not _validate_options("create_streaming_table", options, _STREAMING_TABLE_OPTIONS):
+        return
     active_registry("dlt.create_streaming_table").register_dataset(
         _make_table("streaming_table", None, {"name": name, **options})
     )

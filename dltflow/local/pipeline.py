@@ -92,6 +92,7 @@ def plan_pipeline(source: Source, *, spark: SparkSession, registry: LocalRegistr
                   select: Sequence[str] | None = None) -> tuple[str, ExecutionPlan]:
     """Declare and plan (must run inside ``registration_context(registry)``)."""
     name = _declare(source, registry, spark, conf, environment)
+    registry.raise_problems()
     if registry.is_empty():
         raise ConfigError(f"{name} declares no datasets",
                           hint="check the `dlt:` config, or the decorators of the file.")

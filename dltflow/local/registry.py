@@ -14,7 +14,7 @@ from contextvars import ContextVar
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol
 
-from dltflow.exceptions import GraphError
+from dltflow.exceptions import ConfigError, GraphError
 from dltflow.graph.elements import Dataset, Flow
 from dltflow.graph.registry import GraphRegistry
 
@@ -107,6 +107,20 @@ class LocalRegistry(GraphRegistry):
     datasets: list[Dataset] = field(default_factory=list)
     flows: list[Flow] = field(default_factory=list)
     event_hooks: list[EventHook] = field(default_factory=list)
+    problems: list[ConfigError] = field(default_factory=list)
+
+    def report_problem(self, error: ConfigError) -> None:
+        """Keep a declaration error, so every one of them is reported together."""
+        self.problems.append(error)
+
+    def raise_problems(self) -> None:
+        """Raise one :class:`ConfigError` with every declaration problem, if any."""
+        if len(self.problems) == 1:
+            raise self.problems[0]
+        if self.problems:
+            raise ConfigError([p for e in self.problems for p in e.problems],
+                              source=self.problems[0].source,
+                              hint="fix each declaration above.")
 
     def register_event_hook(self, func: Callable[[dict[str, Any]], Any],
                             max_failures: int | None = None) -> None:

@@ -104,3 +104,23 @@ def test_databricks_only_table_options_warn(spark, tmp_path):
     with pytest.warns(UserWarning, match="row_filter applies only on Databricks"):
         result = run(pipeline, spark=spark, warehouse=tmp_path / "wh")
     assert result.status == "COMPLETED"
+
+
+def test_every_misspelled_option_is_reported_together(spark, tmp_path):
+    def pipeline():
+        @dlt.table(partion_cols=["day"])
+        def a():
+            return spark.range(1)
+
+        @dlt.view(nmae="b")
+        def b():
+            return spark.range(1)
+
+        @dlt.table
+        def c():
+            return spark.range(1)
+
+    with pytest.raises(ConfigError) as caught:
+        run(pipeline, spark=spark, warehouse=tmp_path / "wh")
+    assert len(caught.value.problems) == 2
+    assert "partition_cols" in caught.value.problems[0] and "'name'" in caught.value.problems[1]
