@@ -92,7 +92,9 @@ def run(source: Path | None, conf: Path | None, deployment_file: str | None,
                               "schema": schema, "select": list(select) or None,
                               "configuration": parameters or None, **target}
     if dry_run:
-        click.echo(describe(explain(**common)))
+        with contextlib.redirect_stdout(render.MarkedStream(sys.stderr)):
+            plan = explain(**common)
+        click.echo(describe(plan))
         return
     # stdout holds only dltflow's result: what the pipeline's code prints goes to stderr,
     # marked as the pipeline's, so `--output json` stays one parsable object.

@@ -298,3 +298,29 @@ def test_bad_configuration_argument_exits_2(spark: SparkSession, tmp_path: Path)
     result = invoke("run", source, "--warehouse", tmp_path / "wh", "--configuration", "rows")
     assert result.exit_code == 2
     assert "KEY=VALUE" in result.stderr
+
+
+FAILING_JVM = """
+    import dlt
+
+    @dlt.table
+    def from_delta():
+        return spark.read.format("delta").load("/nowhere/at/all")
+
+    @dlt.table
+    def downstream():
+        return dlt.read("from_delta")
+"""
+
+
+def test_jvm_failure_shows_its_root_cause_and_a_hint(spark: SparkSession,
+                                                      tmp_path: Path) -> None:
+    source = write(tmp_path / "failing.py", FAILING_JVM)
+    result = invoke("run", source, "--warehouse", tmp_path / "wh")
+    assert result.exit_code == 1
+    assert "DATA_SOURCE_NOT_FOUND" in result.stderr and "Hint: Delta Lake" in result.stderr
+    assert "\tat org.apache" not in result.output and "Traceback" not in result.stderr
+    assert "SKIPPED" in result.stderr and "downstream" in result.stdout
+    debug = CliRunner().invoke(cli, ["--debug", "run", str(source), "--warehouse",
+                                     str(tmp_path / "wh")])
+    assert "Traceback" in debug.stderr
