@@ -209,7 +209,7 @@ def _dataset(output: Any, flow: Any) -> Table | View:
         if query is None:
             raise DLTException(f"temporary view {output.name} has no query")
         return View(name=output.name, query=query, comment=output.comment,
-                    source_location=_loc(output))
+                    spark_conf=dict(flow.spark_conf or {}), source_location=_loc(output))
     if kind not in _STORED_KINDS:
         raise ConfigError(f"{kind} '{output.name}' is not supported by the local engine",
                           hint="sinks write to external systems; run them on a cluster.")
