@@ -139,5 +139,6 @@ def test_event_hooks_receive_every_event(spark, tmp_path):
         result = run(pipeline, spark=spark, warehouse=tmp_path / "wh")
     assert result.status == "COMPLETED"
     assert seen.count("broken") == 2  # disabled after two failures in a row
-    assert [s for s in seen if s != "broken"] == [
-        "create_update", "flow_progress", "flow_progress", "update_progress"]
+    types = [s for s in seen if s != "broken"]
+    assert types[0] == "create_update" and types[-1] == "update_progress"
+    assert types.count("flow_progress") == 2  # started and finished
