@@ -19,7 +19,8 @@ Fields of one entry (:class:`DLTConfig`):
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections import Counter
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
@@ -163,8 +164,7 @@ class DLTConfig(_Model):
         if self.kind == "view" and streaming:
             raise ValueError("streaming options (is_streaming_table, append_config, "
                              "apply_chg_config) need a table, not kind 'view'")
-        names = [e.name for e in self.expectations]
-        duplicates = sorted({n for n in names if names.count(n) > 1})
+        duplicates = _repeated(e.name for e in self.expectations)
         if duplicates:
             raise ValueError(f"expectation names must be unique, repeated: {duplicates}")
         return self
@@ -197,11 +197,15 @@ class DLTConfigs(BaseModel):
     @model_validator(mode="after")
     def _one_entry_per_method(self) -> DLTConfigs:
         for attr, label in (("func_name", "method"), ("dataset_name", "dataset")):
-            seen = [getattr(entry, attr) for entry in self.dlt]
-            repeated = sorted({n for n in seen if seen.count(n) > 1})
+            repeated = _repeated(getattr(entry, attr) for entry in self.dlt)
             if repeated:
                 raise ValueError(f"two entries for one {label}: {repeated}")
         return self
+
+
+def _repeated(names: Iterable[str]) -> list[str]:
+    """Names that occur more than once, sorted (linear: configs may be huge)."""
+    return sorted(name for name, count in Counter(names).items() if count > 1)
 
 
 def load_dlt_config(config: Any, *, source: str | None = None) -> DLTConfigs:

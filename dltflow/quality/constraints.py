@@ -8,6 +8,8 @@ sum) is not.
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 import sqlglot
 from sqlglot import exp
 
@@ -19,6 +21,13 @@ def constraint_problem(constraint: str) -> str | None:
     """Why ``constraint`` is not a valid SQL boolean expression, or None when it is."""
     if not isinstance(constraint, str) or not constraint.strip():
         return "it is empty"
+    return _parse_problem(constraint)
+
+
+@lru_cache(maxsize=8192)
+def _parse_problem(constraint: str) -> str | None:
+    """Parsing is the cost of validating a config; big configs repeat their constraints
+    (one rule on many datasets), so each distinct text is parsed once."""
     try:
         tree = sqlglot.parse_one(constraint, read="spark")
     except Exception as err:  # sqlglot raises several error types; all mean "unparsable"

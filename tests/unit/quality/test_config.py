@@ -179,3 +179,14 @@ def test_arbitrary_input_only_ever_raises_config_error(data: object) -> None:
     except ConfigError:
         return
     assert isinstance(result, DLTConfigs)
+
+
+def test_validation_is_linear_in_the_number_of_entries() -> None:
+    """200,000 entries validate in seconds; the duplicate checks were quadratic and this
+    took over 400 s (no timing assertion: a regression shows as a stalled suite)."""
+    entries = [{"func_name": f"f{i}", "expectations": [{"name": "a", "constraint": "x > 1"}]}
+               for i in range(200_000)]
+    assert len(load_dlt_config({"dlt": entries}).dlt) == 200_000
+    entries.append({"func_name": "f7"})
+    with pytest.raises(ConfigError, match="two entries for one method"):
+        load_dlt_config({"dlt": entries})
