@@ -97,6 +97,19 @@ class NoActiveRegistryError(DLTException):
         )
 
 
+class NoSparkSessionError(DLTException):
+    """Code that needs a SparkSession ran where none is active.
+
+    Args:
+        action: what needed the session.
+    """
+
+    def __init__(self, action: str) -> None:
+        self.action = action
+        super().__init__(f"no active SparkSession for {action}: start one "
+                         "(dltflow.local.get_spark()) first, or pass spark=.")
+
+
 class ExpectationFailed(DLTException):
     """An expectation with action ``fail`` was violated.
 

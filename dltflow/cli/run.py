@@ -70,9 +70,8 @@ def run(source: Path | None, conf: Path | None, deployment_file: str | None,
     target = _source(source, conf, deployment_file, environment, workflows)
     # Lazy: `dltflow --help` must not import pyspark.
     from dltflow.cli import render
-    from dltflow.local import describe, explain
+    from dltflow.local import describe, explain, get_spark
     from dltflow.local import run as run_pipeline
-    from dltflow.local.session import get_spark
 
     spark = get_spark(remote, catalog_dir=warehouse / "_spark_catalog")
     common: dict[str, Any] = {"spark": spark, "warehouse": warehouse,
@@ -109,7 +108,11 @@ def _refresh_choice(source: Path | None, values: tuple[str, ...]
 
 def _source(source: Path | None, conf: Path | None, deployment_file: str | None,
             environment: str | None, workflows: tuple[str, ...]) -> dict[str, Any]:
-    """The engine arguments naming the pipeline; mistakes are usage errors (exit 2)."""
+    """The engine arguments naming the pipeline; mistakes are usage errors (exit 2).
+
+    A deployment file becomes a definition on the deploy side (the same tasks, resolved
+    the same way, that the deployed notebook launches).
+    """
     if deployment_file is not None:
         if source is not None or conf is not None:
             raise click.UsageError("give SOURCE (with --conf) or --deployment-file, not both")
@@ -119,33 +122,15 @@ def _source(source: Path | None, conf: Path | None, deployment_file: str | None,
         if not Path(deployment_file).is_file():
             raise click.BadParameter(f"file {deployment_file!r} does not exist",
                                      param_hint="'--deployment-file'")
-        if workflows:
-            return {"source": _Workflows(deployment_file, environment, workflows)}
-        return {"source": Path(deployment_file), "environment": environment}
+        from dltflow.deploy import deployment_definition
+
+        return {"definition": deployment_definition(deployment_file, environment,
+                                                    project_root=Path.cwd(),
+                                                    workflows=workflows or None)}
     if source is None:
         raise click.UsageError("name a pipeline: SOURCE (a Python file) or "
                                "--deployment-file with --environment")
     if environment or workflows:
         raise click.UsageError("--environment and --workflow go with --deployment-file")
-    return {"source": source, "conf": conf}
+    return {"definition": source, "conf": conf}
 
-
-class _Workflows:
-    """Chosen workflows of a deployment file, as a source the engine can run.
-
-    The engine runs a whole environment; this declares only the named workflows, with
-    the same launcher the deployed notebook uses.
-    """
-
-    def __init__(self, deployment_file: str, environment: str, names: tuple[str, ...]) -> None:
-        self.deployment_file = deployment_file
-        self.environment = environment
-        self.names = names
-
-    def register_datasets(self) -> None:
-        from dltflow.deploy.launcher import pipeline_definers
-
-        for name in self.names:
-            for define in pipeline_definers(self.deployment_file, self.environment,
-                                            project_root=Path.cwd(), workflow=name):
-                define()

@@ -11,6 +11,11 @@ Usable without the CLI::
     result = deploy(spec, target_from_project(project, "dev"), Workspace(WorkspaceClient()))
 """
 
+from dltflow.deploy.definitions import (
+    DeploymentDefinition,
+    DeploymentTask,
+    deployment_definition,
+)
 from dltflow.deploy.deployer import (
     DeployEvent,
     DeployResult,
@@ -21,7 +26,6 @@ from dltflow.deploy.deployer import (
     target_from_project,
     wait_for_update,
 )
-from dltflow.deploy.launcher import PipelineDefiner, launch, pipeline_definers
 from dltflow.deploy.notebook import NotebookTask, PipInstall, python_cells, render_notebook
 from dltflow.deploy.paths import RemotePath
 from dltflow.deploy.plan import DeploymentPlan, DeployTarget, WorkflowPlan, plan_deployment
@@ -32,10 +36,11 @@ from dltflow.deploy.workspace import ExistingPipeline, Workspace, WorkspaceError
 
 __all__ = [
     "DeployEvent", "DeployResult", "DeployTarget", "DeploymentPlan", "DeploymentSpec",
-    "ExistingPipeline", "NotebookTask", "PipInstall", "PipelineDefiner", "PipelineResult",
+    "DeploymentDefinition", "DeploymentTask", "ExistingPipeline", "NotebookTask",
+    "PipInstall", "PipelineResult",
     "ProjectConfig", "RemotePath", "ResolvedTask", "Workflow", "WorkflowPlan", "Workspace",
-    "WorkspaceError", "deploy", "launch", "load_deployment", "load_project",
-    "personal_prefix", "pipeline_definers", "plan_deployment", "python_cells",
+    "WorkspaceError", "deploy", "deployment_definition", "load_deployment", "load_project",
+    "personal_prefix", "plan_deployment", "python_cells",
     "render_notebook", "resolve_task", "resolve_tasks", "run_update", "target_from_project",
     "wait_for_update",
 ]

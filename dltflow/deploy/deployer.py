@@ -11,7 +11,6 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 from dltflow.deploy.paths import RemotePath
@@ -250,10 +249,3 @@ def wait_for_update(workspace: Workspace, pipeline_id: str, update_id: str, *,
                           f"\nHint: open {workspace.pipeline_url(pipeline_id)} for the "
                           "full event log.")
     return state
-
-
-def spec_root(spec_path: Path) -> Path:
-    """The project root for a deployment file (where ``dltflow.yml`` is)."""
-    from dltflow.deploy.launcher import find_project_root
-
-    return find_project_root(spec_path)

@@ -33,11 +33,11 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 import dltflow.deploy.settings as api_settings
+from dltflow.config import conf_argument
 from dltflow.configfile import read_config_file
 from dltflow.deploy.env import expand_env_vars
 from dltflow.exceptions import ConfigError
 
-_CONF_FLAGS = ("--conf", "--conf-file")
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 _REMOTE_PREFIXES = ("/Volumes/", "/Workspace/", "dbfs:/")
 
@@ -95,15 +95,7 @@ class TaskItem(_Model):
     @property
     def conf_path(self) -> str | None:
         """``config_path``, else the value of ``--conf``/``--conf-file`` in ``parameters``."""
-        if self.config_path:
-            return self.config_path
-        for i, arg in enumerate(self.parameters):
-            for flag in _CONF_FLAGS:
-                if arg == flag and i + 1 < len(self.parameters):
-                    return self.parameters[i + 1]
-                if arg.startswith(flag + "="):
-                    return arg.split("=", 1)[1]
-        return None
+        return self.config_path or conf_argument(self.parameters)
 
 
 class Tasks(_Model):

@@ -17,6 +17,8 @@ from dltflow.local.storage import Warehouse
 if TYPE_CHECKING:
     from pyspark.sql import SparkSession
 
+    from dltflow.local.pipeline import Definition
+
 
 def _describe_step(step: PlanStep) -> list[str]:
     kind = getattr(step.dataset, "kind", "view")
@@ -45,17 +47,17 @@ def describe(plan: ExecutionPlan) -> str:
     return "\n".join(lines)
 
 
-def explain(source: Any, *, spark: SparkSession | None = None,
+def explain(definition: Definition, *, spark: SparkSession | None = None,
             conf: str | Path | Mapping[str, Any] | None = None,
             warehouse: str | Path | None = None, select: Sequence[str] | None = None,
-            environment: str | None = None, schema: str = "default") -> ExecutionPlan:
-    """Declare and plan ``source`` like :func:`dltflow.local.run`, without running it.
+            schema: str = "default") -> ExecutionPlan:
+    """Declare and plan ``definition`` like :func:`dltflow.local.run`, without running it.
 
     Returns:
         The plan; :func:`describe` renders it.
 
     Raises:
-        ConfigError: the source or its config is invalid.
+        ConfigError: the definition or its config is invalid.
         GraphError: an unknown reference, a cycle or a duplicate name.
     """
     from dltflow.local.pipeline import DEFAULT_WAREHOUSE, definition_scope, plan_pipeline
@@ -65,6 +67,6 @@ def explain(source: Any, *, spark: SparkSession | None = None,
     store = Warehouse(spark, Path(warehouse or DEFAULT_WAREHOUSE), schema)
     registry = LocalRegistry()
     with definition_scope(spark, store, registry):
-        _, plan = plan_pipeline(source, spark=spark, registry=registry, warehouse=store,
-                                conf=conf, environment=environment, select=select)
+        _, plan = plan_pipeline(definition, spark=spark, registry=registry, warehouse=store,
+                                conf=conf, select=select)
     return plan

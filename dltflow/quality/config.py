@@ -187,6 +187,12 @@ class DLTConfigs(BaseModel):
 
     dlt: list[DLTConfig]
 
+    def get(self, key: str, default: Any = None) -> Any:
+        """A top-level section: ``dlt``, or one of the user's own (``reader``, ...)."""
+        if key == "dlt":
+            return self.dlt
+        return (self.model_extra or {}).get(key, default)
+
     @model_validator(mode="before")
     @classmethod
     def _one_or_many(cls, data: Any) -> Any:
