@@ -180,3 +180,35 @@ class UnsafePathError(DLTException):
 
 class DeployError(DLTException):
     """Deploying to a Databricks workspace failed; the message says what and how to fix it."""
+
+
+class DatasetNotMaterialized(DLTException):
+    """A selected dataset reads a table that no earlier run has written.
+
+    Args:
+        dataset: the table with no data yet.
+    """
+
+    def __init__(self, dataset: str) -> None:
+        self.dataset = dataset
+        super().__init__(f"dataset '{dataset}' has no data yet: run its pipeline without "
+                         "--select (or select it too) first.")
+
+
+class SnapshotVersionError(DLTException):
+    """A snapshot function returned a version that is not newer than the last one.
+
+    Args:
+        dataset: the target of the snapshot flow.
+        version: the version returned.
+        previous: the last version applied.
+    """
+
+    def __init__(self, dataset: str, version: Any, previous: Any) -> None:
+        self.dataset = dataset
+        self.version = version
+        self.previous = previous
+        super().__init__(
+            f"snapshot function of '{dataset}' returned version {version!r} after "
+            f"{previous!r}; versions must increase, and the function must return None when "
+            "there is no newer snapshot.")

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from dltflow.local.plan import ExecutionPlan, PlanStep
+from dltflow.local.plan_flows import QueryFlow
 from dltflow.local.registry import LocalRegistry
 from dltflow.local.storage import Warehouse
 
@@ -26,7 +27,7 @@ def _describe_step(step: PlanStep) -> list[str]:
     if step.upstreams:
         lines.append(f"    reads: {', '.join(step.upstreams)}")
     for flow in step.flows:
-        if flow.kind != "query":
+        if not isinstance(flow, QueryFlow):
             once = " (once)" if flow.once else ""
             lines.append(f"    flow {flow.name}: {flow.kind}{once}"
                          f"{' streaming' if flow.streaming else ''}")
