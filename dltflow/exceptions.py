@@ -11,12 +11,28 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+__all__ = [
+    "ConfigError",
+    "DLTException",
+    "DatasetFailed",
+    "DatasetNotMaterialized",
+    "DeployError",
+    "ExpectationFailed",
+    "GraphError",
+    "InvalidNameError",
+    "NoActiveRegistryError",
+    "NoSparkSessionError",
+    "SnapshotVersionError",
+    "SparkStartFailed",
+    "UnknownOptionError",
+    "UnsafePathError",
+    "UnsupportedFeatureError",
+]
+
 
 class DLTException(Exception):
     """Base class of dltflow's errors (the original dltflow name, kept for compatibility)."""
 
-
-DltflowError = DLTException
 
 
 class ConfigError(DLTException):
@@ -95,6 +111,66 @@ class NoActiveRegistryError(DLTException):
             f"{what} was called outside a pipeline definition. Run it through "
             "`dltflow run`, `dltflow.local.run(...)`, or inside a Databricks pipeline update."
         )
+
+
+class UnknownOptionError(ConfigError):
+    """A decorator was given an option it does not have (a misspelling, usually).
+
+    Args:
+        decorator: the decorator (``table``, ``view``, ...).
+        option: the unknown option.
+        dataset: the dataset being declared.
+        location: ``file:line`` of the declaration.
+        valid: the options the decorator accepts.
+    """
+
+    def __init__(self, decorator: str, option: str, *, dataset: str | None,
+                 location: str | None, valid: Sequence[str]) -> None:
+        import difflib
+
+        self.decorator = decorator
+        self.option = option
+        self.dataset = dataset
+        self.location = location
+        self.valid = sorted(valid)
+        close = difflib.get_close_matches(option, self.valid, n=1, cutoff=0.6)
+        self.suggestion = close[0] if close else None
+        what = f"dataset '{dataset}'" if dataset else "a dataset"
+        hint = (f"did you mean {self.suggestion!r}? " if self.suggestion else "") + \
+            f"@dlt.{decorator} accepts: {', '.join(self.valid)}."
+        super().__init__(f"@dlt.{decorator} on {what} has no option '{option}'",
+                         source=location, hint=hint)
+
+
+class UnsupportedFeatureError(DLTException):
+    """The pipeline runtime lacks a function the pipeline uses.
+
+    Args:
+        module: the runtime's module (``dlt``, ``pyspark.pipelines``).
+        function: the missing function.
+    """
+
+    def __init__(self, module: str, function: str) -> None:
+        self.module = module
+        self.function = function
+        super().__init__(f"{module}.{function} does not exist in this runtime; the pipeline "
+                         "uses a feature it does not offer.")
+
+
+class SparkStartFailed(DLTException):
+    """The local Spark session (its JVM) did not start.
+
+    Args:
+        log_file: where the JVM's own output went.
+        output: its last lines.
+    """
+
+    def __init__(self, log_file: str, output: str) -> None:
+        self.log_file = log_file
+        self.output = output
+        super().__init__(f"Spark did not start; its output is in {log_file}:\n{output}\n"
+                         "Hint: dltflow needs Java 17 (JAVA_HOME); run with --verbose to see "
+                         "Spark's output as it starts.")
 
 
 class NoSparkSessionError(DLTException):

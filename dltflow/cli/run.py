@@ -52,13 +52,15 @@ _ALL = "\0all"
               help="Run only this dataset and its upstreams (repeatable).")
 @click.option("--remote", envvar="SPARK_REMOTE", metavar="sc://HOST:PORT", show_envvar=True,
               help="Run on a Spark Connect server (a cluster, Databricks Connect).")
+@click.option("--verbose", "-v", is_flag=True, help="Also show Spark's own output (JVM "
+              "start-up, log4j warnings) and its console progress bars.")
 @options.dry_run
 @options.output
 @error_handler
 def run(source: Path | None, conf: Path | None, deployment_file: str | None,
         environment: str | None, workflows: tuple[str, ...], warehouse: Path, schema: str,
         full_refresh: tuple[str, ...], refresh_tables: tuple[str, ...], select: tuple[str, ...],
-        remote: str | None, dry_run: bool, output: str) -> None:
+        remote: str | None, verbose: bool, dry_run: bool, output: str) -> None:
     """Run a pipeline locally, with DLT's semantics, and show what it did.
 
     SOURCE is a Python file: a DLTMetaMixin pipeline (give --conf) or a plain DLT
@@ -73,7 +75,9 @@ def run(source: Path | None, conf: Path | None, deployment_file: str | None,
     from dltflow.local import describe, explain, get_spark
     from dltflow.local import run as run_pipeline
 
-    spark = get_spark(remote, catalog_dir=warehouse / "_spark_catalog")
+    # Only dltflow's own lines unless --verbose: the JVM's output goes to a log file.
+    spark = get_spark(remote, catalog_dir=warehouse / "_spark_catalog", progress=verbose,
+                      log_file=None if verbose else warehouse / "_logs" / "spark.log")
     common: dict[str, Any] = {"spark": spark, "warehouse": warehouse,
                               "schema": schema, "select": list(select) or None, **target}
     if dry_run:

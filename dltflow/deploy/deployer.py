@@ -44,7 +44,7 @@ class DeployEvent:
 
 
 @dataclass(frozen=True)
-class PipelineResult:
+class DeployedPipeline:
     """One deployed pipeline: ``action`` is created, updated or unchanged."""
 
     name: str
@@ -61,7 +61,7 @@ class DeployResult:
     digest: str
     artifact_root: str
     uploaded: tuple[str, ...]
-    pipelines: tuple[PipelineResult, ...]
+    pipelines: tuple[DeployedPipeline, ...]
     dry_run: bool
 
 
@@ -160,7 +160,7 @@ def _upload_notebook(wf: WorkflowPlan, ws: Workspace | None, dry_run: bool,
 
 
 def _create_or_edit(wf: WorkflowPlan, ws: Workspace | None, dry_run: bool,
-                    emit: EventSink) -> PipelineResult:
+                    emit: EventSink) -> DeployedPipeline:
     ids = ws.find_pipelines(wf.name) if ws is not None else []
     if len(ids) > 1:
         raise DeployError(f"{len(ids)} pipelines are named {wf.name!r} ({', '.join(ids)}); "
@@ -171,27 +171,27 @@ def _create_or_edit(wf: WorkflowPlan, ws: Workspace | None, dry_run: bool,
         emit(DeployEvent("request", f"POST /api/2.0/pipelines ({wf.name})",
                          {"method": "POST", "path": "/api/2.0/pipelines", "body": wf.settings}))
         if dry_run or ws is None:
-            return PipelineResult(wf.name, None, None, "create", nb)
+            return DeployedPipeline(wf.name, None, None, "create", nb)
         pipeline_id = ws.create_pipeline(wf.settings)
         emit(DeployEvent("create", f"Created pipeline {wf.name!r} ({pipeline_id})",
                          {"pipeline_id": pipeline_id}))
-        return PipelineResult(wf.name, pipeline_id, ws.pipeline_url(pipeline_id), "created", nb)
+        return DeployedPipeline(wf.name, pipeline_id, ws.pipeline_url(pipeline_id), "created", nb)
     assert ws is not None
     existing = ws.get_pipeline(ids[0])
     url = ws.pipeline_url(existing.pipeline_id)
     if _same_settings(wf.settings, existing.settings):
         emit(DeployEvent("unchanged", f"Pipeline {wf.name!r} ({existing.pipeline_id}) is up "
                                       "to date", {"pipeline_id": existing.pipeline_id}))
-        return PipelineResult(wf.name, existing.pipeline_id, url, "unchanged", nb)
+        return DeployedPipeline(wf.name, existing.pipeline_id, url, "unchanged", nb)
     emit(DeployEvent("request", f"PUT /api/2.0/pipelines/{existing.pipeline_id} ({wf.name})",
                      {"method": "PUT", "path": f"/api/2.0/pipelines/{existing.pipeline_id}",
                       "body": {**wf.settings, "id": existing.pipeline_id}}))
     if dry_run:
-        return PipelineResult(wf.name, existing.pipeline_id, url, "update", nb)
+        return DeployedPipeline(wf.name, existing.pipeline_id, url, "update", nb)
     ws.edit_pipeline(existing, wf.settings)
     emit(DeployEvent("edit", f"Updated pipeline {wf.name!r} ({existing.pipeline_id})",
                      {"pipeline_id": existing.pipeline_id}))
-    return PipelineResult(wf.name, existing.pipeline_id, url, "updated", nb)
+    return DeployedPipeline(wf.name, existing.pipeline_id, url, "updated", nb)
 
 
 def _same_settings(desired: dict[str, Any], current: dict[str, Any]) -> bool:

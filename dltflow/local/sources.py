@@ -18,7 +18,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from dltflow.exceptions import ConfigError, DLTException
+from dltflow.exceptions import ConfigError, DLTException, GraphError
 from dltflow.graph.elements import AppendFlow, ApplyChangesFlow, SourceLocation, Table, View
 from dltflow.local.registry import LocalRegistry
 
@@ -170,7 +170,9 @@ def _dataset(output: Any, flow: Any) -> Table | View:
     query = flow.func if flow is not None else None
     if kind == "TemporaryView":
         if query is None:
-            raise DLTException(f"temporary view {output.name} has no query")
+            raise GraphError(f"temporary view '{output.name}' has no query",
+                             names=[output.name], location=str(_loc(output) or "") or None,
+                             hint="decorate a function that returns a DataFrame.")
         return View(name=output.name, query=query, comment=output.comment,
                     source_location=_loc(output))
     if kind not in _STORED_KINDS:

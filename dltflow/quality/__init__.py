@@ -17,11 +17,11 @@ from dltflow.quality.config import (
     load_dlt_config,
 )
 from dltflow.quality.construct import build_pipeline
-from dltflow.quality.dlt_meta import DatasetMethod, DLTMeta, DLTMetaMixin
+from dltflow.quality.dlt_meta import DLTMetaMixin
 
 __all__ = [
     "AppendConfig", "ApplyChangesConfig", "ConfigError", "DLTConfig", "DLTConfigs",
-    "DLTException", "DLTMeta", "DLTMetaMixin", "DatasetFailed", "DatasetMethod",
+    "DLTException", "DLTMetaMixin", "DatasetFailed",
     "Expectation", "ExpectationFailed", "GraphError", "WriteOpts", "build_pipeline",
     "load_dlt_config",
 ]

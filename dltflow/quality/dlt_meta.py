@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING, Any
 from pydantic import BaseModel
 
 from dltflow.config import conf_argument
-from dltflow.exceptions import ConfigError, DatasetFailed, DLTException
+from dltflow.exceptions import ConfigError, DatasetFailed, DLTException, NoActiveRegistryError
 from dltflow.graph.backend import pipeline_registry
 from dltflow.graph.elements import Dataset, SourceLocation, Table
 from dltflow.graph.registry import GraphRegistry
@@ -94,8 +94,7 @@ class DLTMetaMixin(metaclass=DLTMeta):
         binding = PipelineBinding.of(self)
         registry = pipeline_registry()
         if registry is None:
-            raise DLTException("register_datasets() needs a pipeline definition: run it "
-                               "with `dltflow run` or inside a Databricks pipeline.")
+            raise NoActiveRegistryError(f"{type(self).__name__}.register_datasets()")
         binding.register(registry)
 
 

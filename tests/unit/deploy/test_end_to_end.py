@@ -21,9 +21,9 @@ from dltflow.deploy import (
     deployment_definition,
     load_deployment,
     load_project,
-    python_cells,
 )
 from dltflow.deploy import target_from_project as target_of
+from dltflow.deploy.notebook import python_cells
 
 
 def _download(client, folder: str, mount: Path) -> None:  # type: ignore[no-untyped-def]

@@ -73,3 +73,37 @@ def test_decorating_a_non_function_fails_when_applied() -> None:
     with registration_context(InMemoryRegistry()), pytest.raises(ConfigError) as info:
         dlt.table(name="x")(42)
     assert "must decorate a function" in str(info.value)
+
+
+def test_a_misspelled_option_names_it_the_dataset_and_the_nearest_option() -> None:
+    from dltflow.exceptions import UnknownOptionError
+
+    with registration_context(InMemoryRegistry()):
+        with pytest.raises(UnknownOptionError) as info:
+            @dlt.table(partion_cols=["day"])
+            def raw():  # type: ignore[no-untyped-def]
+                return None
+        assert (info.value.option, info.value.dataset) == ("partion_cols", "raw")
+        assert info.value.suggestion == "partition_cols"
+        assert info.value.location is not None and "test_api.py:" in info.value.location
+        assert isinstance(info.value, ConfigError)
+
+        with pytest.raises(UnknownOptionError) as info:
+            @dlt.view(nmae="v")
+            def clean():  # type: ignore[no-untyped-def]
+                return None
+        assert (info.value.option, info.value.suggestion) == ("nmae", "name")
+
+        with pytest.raises(UnknownOptionError) as info:
+            dlt.create_streaming_table("events", coment="x")
+        assert (info.value.dataset, info.value.suggestion) == ("events", "comment")
+
+
+def test_a_valid_option_the_local_engine_does_not_use_only_warns() -> None:
+    registry = InMemoryRegistry()
+    with registration_context(registry):
+        with pytest.warns(UserWarning, match="private"):
+            @dlt.table(private=True)
+            def hidden():  # type: ignore[no-untyped-def]
+                return None
+    assert [d.name for d in registry.datasets] == ["hidden"]
