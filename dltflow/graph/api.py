@@ -8,11 +8,10 @@ Decorators validate when applied and record where the user declared the element.
 
 from __future__ import annotations
 
-import warnings
 from collections.abc import Callable, Iterable, Mapping
 from typing import TYPE_CHECKING, Any, TypeVar, overload
 
-from dltflow.exceptions import ConfigError, UnknownOptionError
+from dltflow.exceptions import ConfigError
 from dltflow.graph.elements import (
     AppendFlow,
     ApplyChangesFlow,
@@ -25,6 +24,13 @@ from dltflow.graph.elements import (
     Table,
     TableKind,
     View,
+)
+from dltflow.graph.options import (
+    TABLE_IGNORED,
+    TABLE_OPTIONS,
+    VIEW_IGNORED,
+    VIEW_OPTIONS,
+    check_options,
 )
 from dltflow.graph.registry import active_registry
 
@@ -93,35 +99,6 @@ def expect_all_or_fail(expectations: Mapping[str, str]) -> Callable[[F], F]:
     return lambda f: _add_expectations(f, expectations, "fail")
 
 
-# What DLT's table/view decorators accept; the local engine uses every one of these.
-_TABLE_OPTIONS = frozenset({
-    "name", "comment", "spark_conf", "table_properties", "path", "partition_cols",
-    "cluster_by", "schema", "temporary", "row_filter", "format", "expect_all",
-    "expect_all_or_drop", "expect_all_or_fail"})
-_VIEW_OPTIONS = frozenset({"name", "comment"})
-# Valid DLT / pyspark.pipelines options the local engine has no use for: a warning only.
-_TABLE_IGNORED = frozenset({"private", "cluster_by_auto", "refresh_policy"})
-_VIEW_IGNORED = frozenset({"spark_conf"})
-
-
-def _check_options(decorator: str, options: Mapping[str, Any], valid: frozenset[str],
-                   ignored: frozenset[str], dataset: str | None,
-                   location: SourceLocation | None) -> None:
-    """A misspelled option is an error naming the nearest valid one; a valid option the
-    local engine does not use only warns."""
-    for option in options:
-        if option in valid:
-            continue
-        if option in ignored:
-            warnings.warn(f"@dlt.{decorator} on '{dataset}' ({location}): option "
-                          f"'{option}' is not supported by the local engine; ignored.",
-                          stacklevel=4)
-            continue
-        raise UnknownOptionError(decorator, option, dataset=dataset,
-                                 location=str(location) if location else None,
-                                 valid=sorted(valid | ignored))
-
-
 def _table_decorator(kind: TableKind, decorator: str, func: Any, options: dict[str, Any]) -> Any:
     def register(query: QueryFunction) -> QueryFunction:
         _validate_decorated(query, decorator)
@@ -138,7 +115,7 @@ def _make_table(kind: TableKind, query: QueryFunction | None, options: dict[str,
     if name is None:
         name = getattr(query, "__name__", None)
     location = SourceLocation.of(query) if query else SourceLocation.caller()
-    _check_options(decorator, options, _TABLE_OPTIONS, _TABLE_IGNORED, name, location)
+    check_options(decorator, options, TABLE_OPTIONS, TABLE_IGNORED, name, location)
     options.pop("name", None)
     expectations = _expectations_of(query) if query else ()
     extra = options.pop("expect_all", None)
@@ -198,7 +175,7 @@ def _view_decorator(decorator: str, func: Any, options: dict[str, Any]) -> Any:
         _validate_decorated(query, decorator)
         name = query.__name__ if options.get("name") is None else options["name"]
         location = SourceLocation.of(query)
-        _check_options(decorator, options, _VIEW_OPTIONS, _VIEW_IGNORED, name, location)
+        check_options(decorator, options, VIEW_OPTIONS, VIEW_IGNORED, name, location)
         active_registry(f"@dlt.{decorator}").register_dataset(View(
             name=name,
             query=query,
