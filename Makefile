@@ -5,7 +5,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install test test-browser run lint typecheck bench clean
+.PHONY: install test test-browser run lint imports typecheck bench clean
 
 $(STAMP): pyproject.toml setup.py
 	$(PYTHON) -m venv $(VENV)
@@ -16,6 +16,7 @@ $(STAMP): pyproject.toml setup.py
 install: $(STAMP)
 
 test: $(STAMP)
+	$(BIN)/lint-imports
 	$(BIN)/python -m pytest -q
 
 # Headless Chromium from Debian for the report's real-browser test (sudo unless root).
@@ -29,6 +30,9 @@ run: $(STAMP)
 
 lint: $(STAMP)
 	$(BIN)/ruff check dltflow tests samples benchmarks
+
+imports: $(STAMP)
+	$(BIN)/lint-imports
 
 typecheck: $(STAMP)
 	$(BIN)/mypy dltflow

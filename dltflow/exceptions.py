@@ -11,12 +11,27 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+__all__ = [
+    "ConfigError",
+    "DLTException",
+    "DatasetFailed",
+    "DatasetNotMaterialized",
+    "DeployError",
+    "ExpectationFailed",
+    "GraphError",
+    "InvalidNameError",
+    "NoActiveRegistryError",
+    "NoSparkSessionError",
+    "SnapshotVersionError",
+    "SparkStartFailed",
+    "UnsafePathError",
+    "UnsupportedFeatureError",
+]
+
 
 class DLTException(Exception):
     """Base class of dltflow's errors (the original dltflow name, kept for compatibility)."""
 
-
-DltflowError = DLTException
 
 
 class ConfigError(DLTException):
@@ -95,6 +110,50 @@ class NoActiveRegistryError(DLTException):
             f"{what} was called outside a pipeline definition. Run it through "
             "`dltflow run`, `dltflow.local.run(...)`, or inside a Databricks pipeline update."
         )
+
+
+class UnsupportedFeatureError(DLTException):
+    """The pipeline runtime lacks a function the pipeline uses.
+
+    Args:
+        module: the runtime's module (``dlt``, ``pyspark.pipelines``).
+        function: the missing function.
+    """
+
+    def __init__(self, module: str, function: str) -> None:
+        self.module = module
+        self.function = function
+        super().__init__(f"{module}.{function} does not exist in this runtime; the pipeline "
+                         "uses a feature it does not offer.")
+
+
+class SparkStartFailed(DLTException):
+    """The local Spark session (its JVM) did not start.
+
+    Args:
+        log_file: where the JVM's own output went.
+        output: its last lines.
+    """
+
+    def __init__(self, log_file: str, output: str) -> None:
+        self.log_file = log_file
+        self.output = output
+        super().__init__(f"Spark did not start; its output is in {log_file}:\n{output}\n"
+                         "Hint: dltflow needs Java 17 (JAVA_HOME); run with --verbose to see "
+                         "Spark's output as it starts.")
+
+
+class NoSparkSessionError(DLTException):
+    """Code that needs a SparkSession ran where none is active.
+
+    Args:
+        action: what needed the session.
+    """
+
+    def __init__(self, action: str) -> None:
+        self.action = action
+        super().__init__(f"no active SparkSession for {action}: start one "
+                         "(dltflow.local.get_spark()) first, or pass spark=.")
 
 
 class ExpectationFailed(DLTException):
@@ -224,3 +283,35 @@ class EventLogError(DLTException):
         if hint:
             message += f"\nHint: {hint}"
         super().__init__(message)
+
+
+class DatasetNotMaterialized(DLTException):
+    """A selected dataset reads a table that no earlier run has written.
+
+    Args:
+        dataset: the table with no data yet.
+    """
+
+    def __init__(self, dataset: str) -> None:
+        self.dataset = dataset
+        super().__init__(f"dataset '{dataset}' has no data yet: run its pipeline without "
+                         "--select (or select it too) first.")
+
+
+class SnapshotVersionError(DLTException):
+    """A snapshot function returned a version that is not newer than the last one.
+
+    Args:
+        dataset: the target of the snapshot flow.
+        version: the version returned.
+        previous: the last version applied.
+    """
+
+    def __init__(self, dataset: str, version: Any, previous: Any) -> None:
+        self.dataset = dataset
+        self.version = version
+        self.previous = previous
+        super().__init__(
+            f"snapshot function of '{dataset}' returned version {version!r} after "
+            f"{previous!r}; versions must increase, and the function must return None when "
+            "there is no newer snapshot.")

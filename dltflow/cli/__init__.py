@@ -10,6 +10,8 @@ import click
 
 from dltflow.exceptions import DLTException
 
+__all__ = ["EXIT_BAD_INPUT", "EXIT_FAILED", "error_handler"]
+
 F = TypeVar("F", bound=Callable[..., Any])
 
 EXIT_FAILED = 1

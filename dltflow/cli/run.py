@@ -59,6 +59,8 @@ _ALL = "\0all"
 @click.option("--configuration", "-c", "configuration", multiple=True,
               metavar="KEY=VALUE|FILE", help="A pipeline parameter, read with "
               "spark.conf.get(KEY) (repeatable), or a YAML/JSON file of them.")
+@click.option("--verbose", "-v", is_flag=True, help="Also show Spark's own output (JVM "
+              "start-up, log4j warnings) and its console progress bars.")
 @options.dry_run
 @options.output
 @error_handler
@@ -66,7 +68,7 @@ def run(source: Path | None, conf: Path | None, deployment_file: str | None,
         environment: str | None, workflows: tuple[str, ...], warehouse: Path, schema: str,
         full_refresh: tuple[str, ...], refresh_tables: tuple[str, ...], select: tuple[str, ...],
         remote: str | None, report_file: Path | None, configuration: tuple[str, ...],
-        dry_run: bool, output: str) -> None:
+        verbose: bool, dry_run: bool, output: str) -> None:
     """Run a pipeline locally, with DLT's semantics, and show what it did.
 
     SOURCE is a Python file: a DLTMetaMixin pipeline (give --conf) or a plain DLT
@@ -81,13 +83,14 @@ def run(source: Path | None, conf: Path | None, deployment_file: str | None,
     target = _source(source, conf, deployment_file, environment, workflows)
     # Lazy: `dltflow --help` must not import pyspark.
     from dltflow.cli import render
-    from dltflow.local import describe, explain
+    from dltflow.local import describe, explain, get_spark
     from dltflow.local import run as run_pipeline
     from dltflow.local.configuration import parse_configuration
-    from dltflow.local.session import get_spark
 
     parameters = parse_configuration(configuration)
-    spark = get_spark(remote, catalog_dir=warehouse / "_spark_catalog")
+    # Only dltflow's own lines unless --verbose: the JVM's output goes to a log file.
+    spark = get_spark(remote, catalog_dir=warehouse / "_spark_catalog", progress=verbose,
+                      log_file=None if verbose else warehouse / "_logs" / "spark.log")
     common: dict[str, Any] = {"spark": spark, "warehouse": warehouse,
                               "schema": schema, "select": list(select) or None,
                               "configuration": parameters or None, **target}
@@ -137,7 +140,11 @@ def _refresh_choice(source: Path | None, values: tuple[str, ...]
 
 def _source(source: Path | None, conf: Path | None, deployment_file: str | None,
             environment: str | None, workflows: tuple[str, ...]) -> dict[str, Any]:
-    """The engine arguments naming the pipeline; mistakes are usage errors (exit 2)."""
+    """The engine arguments naming the pipeline; mistakes are usage errors (exit 2).
+
+    A deployment file becomes a definition on the deploy side (the same tasks, resolved
+    the same way, that the deployed notebook launches).
+    """
     if deployment_file is not None:
         if source is not None or conf is not None:
             raise click.UsageError("give SOURCE (with --conf) or --deployment-file, not both")
@@ -147,33 +154,15 @@ def _source(source: Path | None, conf: Path | None, deployment_file: str | None,
         if not Path(deployment_file).is_file():
             raise click.BadParameter(f"file {deployment_file!r} does not exist",
                                      param_hint="'--deployment-file'")
-        if workflows:
-            return {"source": _Workflows(deployment_file, environment, workflows)}
-        return {"source": Path(deployment_file), "environment": environment}
+        from dltflow.deploy import deployment_definition
+
+        return {"definition": deployment_definition(deployment_file, environment,
+                                                    project_root=Path.cwd(),
+                                                    workflows=workflows or None)}
     if source is None:
         raise click.UsageError("name a pipeline: SOURCE (a Python file) or "
                                "--deployment-file with --environment")
     if environment or workflows:
         raise click.UsageError("--environment and --workflow go with --deployment-file")
-    return {"source": source, "conf": conf}
+    return {"definition": source, "conf": conf}
 
-
-class _Workflows:
-    """Chosen workflows of a deployment file, as a source the engine can run.
-
-    The engine runs a whole environment; this declares only the named workflows, with
-    the same launcher the deployed notebook uses.
-    """
-
-    def __init__(self, deployment_file: str, environment: str, names: tuple[str, ...]) -> None:
-        self.deployment_file = deployment_file
-        self.environment = environment
-        self.names = names
-
-    def register_datasets(self) -> None:
-        from dltflow.deploy.launcher import pipeline_definers
-
-        for name in self.names:
-            for define in pipeline_definers(self.deployment_file, self.environment,
-                                            project_root=Path.cwd(), workflow=name):
-                define()

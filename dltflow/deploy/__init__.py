@@ -9,35 +9,31 @@ Usable without the CLI::
     project = load_project(root)
     spec = load_deployment("workflows/simple.yml", "dev", project_root=root)
     result = deploy(spec, target_from_project(project, "dev"), Workspace(WorkspaceClient()))
+
+A deployment file's environment also runs locally:
+``dltflow.local.run(deployment_definition("workflows/simple.yml", "dev"))``.
 """
 
+from dltflow.deploy.definitions import DeploymentDefinition, deployment_definition
 from dltflow.deploy.deployer import (
+    DeployedPipeline,
     DeployEvent,
     DeployResult,
-    PipelineResult,
     deploy,
-    personal_prefix,
     run_update,
     target_from_project,
     wait_for_update,
 )
-from dltflow.deploy.launcher import PipelineDefiner, launch, pipeline_definers
-from dltflow.deploy.notebook import NotebookTask, PipInstall, python_cells, render_notebook
-from dltflow.deploy.paths import RemotePath
-from dltflow.deploy.plan import DeploymentPlan, DeployTarget, WorkflowPlan, plan_deployment
-from dltflow.deploy.project import ProjectConfig, load_project
+from dltflow.deploy.plan import DeployTarget
+from dltflow.deploy.project import ProjectConfig, find_project_root, load_project
 from dltflow.deploy.reconcile import ConcurrentChangeError
-from dltflow.deploy.resolve import ResolvedTask, resolve_task, resolve_tasks
-from dltflow.deploy.spec import DeploymentSpec, Workflow, load_deployment
-from dltflow.deploy.workspace import ExistingPipeline, Workspace, WorkspaceError
+from dltflow.deploy.spec import DeploymentSpec, load_deployment
+from dltflow.deploy.workspace import Workspace, WorkspaceError
 
 __all__ = [
-    "ConcurrentChangeError", "DeployEvent", "DeployResult", "DeployTarget", "DeploymentPlan",
-    "DeploymentSpec",
-    "ExistingPipeline", "NotebookTask", "PipInstall", "PipelineDefiner", "PipelineResult",
-    "ProjectConfig", "RemotePath", "ResolvedTask", "Workflow", "WorkflowPlan", "Workspace",
-    "WorkspaceError", "deploy", "launch", "load_deployment", "load_project",
-    "personal_prefix", "pipeline_definers", "plan_deployment", "python_cells",
-    "render_notebook", "resolve_task", "resolve_tasks", "run_update", "target_from_project",
-    "wait_for_update",
+    "ConcurrentChangeError", "DeployEvent", "DeployResult", "DeployTarget", "DeployedPipeline",
+    "DeploymentDefinition",
+    "DeploymentSpec", "ProjectConfig", "Workspace", "WorkspaceError", "deploy",
+    "deployment_definition", "find_project_root", "load_deployment", "load_project",
+    "run_update", "target_from_project", "wait_for_update",
 ]

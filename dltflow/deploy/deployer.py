@@ -11,7 +11,6 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 from dltflow.deploy import reconcile
@@ -44,7 +43,7 @@ class DeployEvent:
 
 
 @dataclass(frozen=True)
-class PipelineResult:
+class DeployedPipeline:
     """One deployed pipeline: ``action`` is created, updated or unchanged."""
 
     name: str
@@ -61,7 +60,7 @@ class DeployResult:
     digest: str
     artifact_root: str
     uploaded: tuple[str, ...]
-    pipelines: tuple[PipelineResult, ...]
+    pipelines: tuple[DeployedPipeline, ...]
     dry_run: bool
     removed: tuple[str, ...] = ()
 
@@ -170,7 +169,7 @@ def _upload_notebook(wf: WorkflowPlan, ws: Workspace | None, dry_run: bool,
 
 
 def _create_or_edit(wf: WorkflowPlan, ws: Workspace | None, dry_run: bool,
-                    emit: EventSink) -> PipelineResult:
+                    emit: EventSink) -> DeployedPipeline:
     ids = ws.find_pipelines(wf.name) if ws is not None else []
     if len(ids) > 1:
         raise DeployError(f"{len(ids)} pipelines are named {wf.name!r} ({', '.join(ids)}); "
@@ -181,27 +180,27 @@ def _create_or_edit(wf: WorkflowPlan, ws: Workspace | None, dry_run: bool,
         emit(DeployEvent("request", f"POST /api/2.0/pipelines ({wf.name})",
                          {"method": "POST", "path": "/api/2.0/pipelines", "body": wf.settings}))
         if dry_run or ws is None:
-            return PipelineResult(wf.name, None, None, "create", nb)
+            return DeployedPipeline(wf.name, None, None, "create", nb)
         pipeline_id = reconcile.create_pipeline(ws, wf.settings, _noter(emit))
         emit(DeployEvent("create", f"Created pipeline {wf.name!r} ({pipeline_id})",
                          {"pipeline_id": pipeline_id}))
-        return PipelineResult(wf.name, pipeline_id, ws.pipeline_url(pipeline_id), "created", nb)
+        return DeployedPipeline(wf.name, pipeline_id, ws.pipeline_url(pipeline_id), "created", nb)
     assert ws is not None
     existing = ws.get_pipeline(ids[0])
     url = ws.pipeline_url(existing.pipeline_id)
     if reconcile.same_settings(wf.settings, existing.settings):
         emit(DeployEvent("unchanged", f"Pipeline {wf.name!r} ({existing.pipeline_id}) is up "
                                       "to date", {"pipeline_id": existing.pipeline_id}))
-        return PipelineResult(wf.name, existing.pipeline_id, url, "unchanged", nb)
+        return DeployedPipeline(wf.name, existing.pipeline_id, url, "unchanged", nb)
     emit(DeployEvent("request", f"PUT /api/2.0/pipelines/{existing.pipeline_id} ({wf.name})",
                      {"method": "PUT", "path": f"/api/2.0/pipelines/{existing.pipeline_id}",
                       "body": {**wf.settings, "id": existing.pipeline_id}}))
     if dry_run:
-        return PipelineResult(wf.name, existing.pipeline_id, url, "update", nb)
+        return DeployedPipeline(wf.name, existing.pipeline_id, url, "update", nb)
     reconcile.edit_pipeline(ws, existing, wf.settings, _noter(emit))
     emit(DeployEvent("edit", f"Updated pipeline {wf.name!r} ({existing.pipeline_id})",
                      {"pipeline_id": existing.pipeline_id}))
-    return PipelineResult(wf.name, existing.pipeline_id, url, "updated", nb)
+    return DeployedPipeline(wf.name, existing.pipeline_id, url, "updated", nb)
 
 
 def _redacting(emit: EventSink, spec: DeploymentSpec) -> EventSink:
@@ -267,10 +266,3 @@ def wait_for_update(workspace: Workspace, pipeline_id: str, update_id: str, *,
                           f"\nHint: open {workspace.pipeline_url(pipeline_id)} for the "
                           "full event log.")
     return state
-
-
-def spec_root(spec_path: Path) -> Path:
-    """The project root for a deployment file (where ``dltflow.yml`` is)."""
-    from dltflow.deploy.launcher import find_project_root
-
-    return find_project_root(spec_path)

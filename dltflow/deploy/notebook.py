@@ -115,7 +115,7 @@ def _task_cell(task: NotebookTask, artifact_root: str) -> str:
         "import sys",
         f"if {root} not in sys.path:",
         f"    sys.path.insert(0, {root})",
-        "from dltflow.deploy.launcher import launch",
+        "from dltflow.runtime import launch",
         "launch(",
         "    spark,",
         f"    artifact_root={root},",

@@ -30,8 +30,9 @@ from pathlib import Path
 from typing import Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import Field, ValidationError, field_validator
 
+from dltflow.config import StrictModel, validation_problems
 from dltflow.configfile import read_config_file
 from dltflow.deploy.env import expand_env_vars
 from dltflow.exceptions import ConfigError
@@ -44,19 +45,13 @@ _MODE_ALIASES = {"dev": "development", "prod": "production"}
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
 
-class _Model(BaseModel):
-    """Shared base: unknown keys are errors, models are immutable."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-class ProjectInfo(_Model):
+class ProjectInfo(StrictModel):
     """The ``dltflow:`` section: ``name`` of the project."""
 
     name: str = Field(min_length=1)
 
 
-class CodeInclude(_Model):
+class CodeInclude(StrictModel):
     """Where the pipeline code lives: package ``name`` (a folder in the project) and the
     default ``launch_method`` the deployed notebook calls on each pipeline instance."""
 
@@ -64,13 +59,13 @@ class CodeInclude(_Model):
     launch_method: str | None = Field(default=None, pattern=r"^[A-Za-z_][A-Za-z0-9_]*$")
 
 
-class PathInclude(_Model):
+class PathInclude(StrictModel):
     """A project folder: ``name`` relative to the project root."""
 
     name: str = Field(min_length=1)
 
 
-class IncludeConfig(_Model):
+class IncludeConfig(StrictModel):
     """The ``include:`` section: ``code``, ``conf`` and ``workflows`` folders, and
     ``files``: project-relative paths or globs deploy uploads even though they are
     dotfiles, key or secret files, or git-ignored (which it otherwise never uploads)."""
@@ -93,7 +88,7 @@ class IncludeConfig(_Model):
         return value
 
 
-class WorkspaceConfig(_Model):
+class WorkspaceConfig(StrictModel):
     """Where a target deploys: a Databricks config ``profile`` or a ``host`` (both optional:
     databricks-sdk also resolves environment variables), the workspace ``root_path`` and
     the ``artifact_path`` (workspace files, ``/Volumes/...``, or ``dbfs:/...``)."""
@@ -112,7 +107,7 @@ class WorkspaceConfig(_Model):
         return value
 
 
-class TargetConfig(_Model):
+class TargetConfig(StrictModel):
     """One deployment target: ``mode`` (development | production), whether it is the
     ``default`` target, and its ``workspace``."""
 
@@ -135,7 +130,7 @@ class TargetConfig(_Model):
         return root.startswith(PERSONAL_PREFIXES)
 
 
-class ProjectConfig(_Model):
+class ProjectConfig(StrictModel):
     """The whole ``dltflow.yml``: ``dltflow`` (project info), ``include`` (folders) and
     ``targets`` (name -> :class:`TargetConfig`)."""
 
@@ -221,22 +216,8 @@ def load_project(root: Path) -> ProjectConfig:
     try:
         return ProjectConfig.model_validate(data)
     except ValidationError as err:
-        raise ConfigError(_describe(err), source=source, hint=_hint(err)) from None
-
-
-def _describe(err: ValidationError) -> list[str]:
-    problems = []
-    for item in err.errors():
-        # Literal/union branches add their own parts to the location; drop them.
-        loc = [str(part) for part in item["loc"]
-               if not str(part).startswith(("literal[", "function-"))]
-        message = str(item["msg"]).removeprefix("Value error, ")
-        if item["type"] == "extra_forbidden":
-            message = "unknown key"
-        elif item["type"] == "missing":
-            message = "required field is missing"
-        problems.append(f"field '{'.'.join(loc)}': {message}" if loc else message)
-    return list(dict.fromkeys(problems))
+        raise ConfigError(validation_problems(err, data), source=source,
+                          hint=_hint(err)) from None
 
 
 def _hint(err: ValidationError) -> str:

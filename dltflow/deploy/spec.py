@@ -30,26 +30,20 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import Field, ValidationError, model_validator
 
 import dltflow.deploy.settings as api_settings
+from dltflow.config import StrictModel, conf_argument, validation_problems
 from dltflow.configfile import read_config_file
 from dltflow.deploy.env import expand_env_vars
 from dltflow.deploy.secrets import SecretUse, find_literal_tokens
 from dltflow.exceptions import ConfigError
 
-_CONF_FLAGS = ("--conf", "--conf-file")
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 _REMOTE_PREFIXES = ("/Volumes/", "/Workspace/", "dbfs:/")
 
 
-class _Model(BaseModel):
-    """Shared base: unknown keys are errors, models are immutable."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-class PypiPackage(_Model):
+class PypiPackage(StrictModel):
     """A package from PyPI or another index.
 
     Fields: ``package`` (a pip requirement such as ``pyyaml>=6``), ``repo`` (index URL).
@@ -59,7 +53,7 @@ class PypiPackage(_Model):
     repo: str | None = Field(default=None, pattern=r"^[^\s]+$")
 
 
-class Dependency(_Model):
+class Dependency(StrictModel):
     """One library for the pipeline: exactly one of ``whl`` (a path) or ``pypi``."""
 
     whl: str | None = None
@@ -79,7 +73,7 @@ class Dependency(_Model):
         return self.whl is not None and not self.whl.startswith(_REMOTE_PREFIXES)
 
 
-class TaskItem(_Model):
+class TaskItem(StrictModel):
     """One pipeline class to run: ``python_file`` plus ``parameters`` or ``config_path``.
 
     Fields: ``python_file``, ``parameters`` (argv, e.g. ``["--conf", "conf/x.yml"]``),
@@ -96,18 +90,10 @@ class TaskItem(_Model):
     @property
     def conf_path(self) -> str | None:
         """``config_path``, else the value of ``--conf``/``--conf-file`` in ``parameters``."""
-        if self.config_path:
-            return self.config_path
-        for i, arg in enumerate(self.parameters):
-            for flag in _CONF_FLAGS:
-                if arg == flag and i + 1 < len(self.parameters):
-                    return self.parameters[i + 1]
-                if arg.startswith(flag + "="):
-                    return arg.split("=", 1)[1]
-        return None
+        return self.config_path or conf_argument(self.parameters)
 
 
-class Tasks(_Model):
+class Tasks(StrictModel):
     """``items`` (at least one :class:`TaskItem`) and ``dependencies``."""
 
     items: list[TaskItem] = Field(min_length=1)
@@ -221,21 +207,13 @@ def _workflow(entry: Any, where: str, root: Path, problems: list[str]) -> Workfl
     try:
         tasks = Tasks.model_validate(entry["tasks"])
     except ValidationError as err:
-        problems += [f"{label}: field 'tasks.{_loc(e['loc'])}': "
-                     f"{'unknown key' if e['type'] == 'extra_forbidden' else e['msg']}"
-                     for e in err.errors()]
+        problems += [f"{label}: {p}" for p in validation_problems(
+            err, entry["tasks"], prefix="tasks.", brackets=True)]
         return None
     problems += [f"{label}: {p}" for p in _path_problems(tasks, root)]
     if len(problems) > before:
         return None
     return Workflow(str(name), api_settings.normalize(settings), tasks)
-
-
-def _loc(loc: tuple[Any, ...]) -> str:
-    text = ""
-    for part in loc:
-        text += f"[{part}]" if isinstance(part, int) else f".{part}"
-    return text.lstrip(".").replace("Value error, ", "")
 
 
 def _path_problems(tasks: Tasks, root: Path) -> list[str]:

@@ -16,12 +16,11 @@ from dltflow.graph.memory import DatasetRead, InMemoryRegistry
 from dltflow.graph.registry import (
     GraphRegistry,
     active_registry,
-    active_registry_or_none,
     registration_context,
 )
 
 __all__ = [
     "AppendFlow", "ApplyChangesFlow", "Dataset", "DatasetRead", "ExpectationSpec", "Flow",
     "GraphRegistry", "InMemoryRegistry", "QueryFunction", "SnapshotFlow", "SourceLocation",
-    "Table", "View", "active_registry", "active_registry_or_none", "registration_context",
+    "Table", "View", "active_registry", "registration_context",
 ]

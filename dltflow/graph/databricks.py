@@ -14,7 +14,7 @@ from collections.abc import Callable, Mapping
 from types import ModuleType
 from typing import TYPE_CHECKING, Any
 
-from dltflow.exceptions import DLTException
+from dltflow.exceptions import UnsupportedFeatureError
 from dltflow.graph.elements import (
     AppendFlow,
     ApplyChangesFlow,
@@ -50,8 +50,7 @@ def _call(module: ModuleType, function: str, options: dict[str, Any]) -> Any:
     """
     target = getattr(module, function, None)
     if target is None:
-        raise DLTException(f"{module.__name__}.{function} does not exist in this runtime; "
-                           "the pipeline uses a feature it does not offer.")
+        raise UnsupportedFeatureError(module.__name__, function)
     try:
         params = inspect.signature(target).parameters
     except (TypeError, ValueError):

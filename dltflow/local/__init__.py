@@ -8,11 +8,12 @@ Example:
     >>> result.table("clean").show()
     >>> result.event_log().filter("event_type = 'flow_progress'").show()
 
-``run(source, *, spark=None, conf=None, warehouse=None, full_refresh=False, select=None,
-environment=None, schema="default", on_event=None) -> PipelineResult`` where
-``source`` is a ``DLTMetaMixin`` instance, a DLT source file, or a deployment file
-(with ``environment=``). ``explain(...)`` plans without running; ``describe(plan)``
-renders a plan. Events (:class:`RunStarted`, :class:`FlowStarted`,
+``run(definition, *, spark=None, conf=None, warehouse=None, full_refresh=False,
+select=None, schema="default", on_event=None) -> PipelineResult`` where ``definition``
+is a ``DLTMetaMixin`` instance, a pipeline file, or a zero-argument function declaring
+datasets (a deployment file becomes one with
+:func:`dltflow.deploy.deployment_definition`). ``explain(...)`` plans without running;
+``describe(plan)`` renders a plan. Events (:class:`RunStarted`, :class:`FlowStarted`,
 :class:`FlowFinished`, :class:`RunFinished`) reach ``on_event`` as they happen.
 """
 
@@ -20,7 +21,6 @@ from __future__ import annotations
 
 from dltflow.local.events import (
     Event,
-    EventLog,
     FlowFinished,
     FlowStarted,
     RunFinished,
@@ -28,29 +28,22 @@ from dltflow.local.events import (
     read_event_log,
 )
 from dltflow.local.explain import describe, explain
-from dltflow.local.pipeline import DEFAULT_WAREHOUSE, current_warehouse, run
-from dltflow.local.plan import ExecutionPlan, PlannedFlow, PlanStep, build_plan
-from dltflow.local.registry import LocalRegistry
+from dltflow.local.pipeline import DEFAULT_WAREHOUSE, Definition, current_warehouse, run
+from dltflow.local.plan import ExecutionPlan
 from dltflow.local.result import DatasetResult, PipelineResult
 from dltflow.local.session import get_spark
-from dltflow.local.storage import Warehouse
 
 __all__ = [
     "DEFAULT_WAREHOUSE",
     "DatasetResult",
+    "Definition",
     "Event",
-    "EventLog",
     "ExecutionPlan",
     "FlowFinished",
     "FlowStarted",
-    "LocalRegistry",
     "PipelineResult",
-    "PlanStep",
-    "PlannedFlow",
     "RunFinished",
     "RunStarted",
-    "Warehouse",
-    "build_plan",
     "current_warehouse",
     "describe",
     "explain",

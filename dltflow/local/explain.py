@@ -11,11 +11,14 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from dltflow.local.plan import ExecutionPlan, PlanStep
+from dltflow.local.plan_flows import QueryFlow
 from dltflow.local.registry import LocalRegistry
 from dltflow.local.storage import Warehouse
 
 if TYPE_CHECKING:
     from pyspark.sql import SparkSession
+
+    from dltflow.local.pipeline import Definition
 
 
 def _describe_step(step: PlanStep) -> list[str]:
@@ -28,7 +31,7 @@ def _describe_step(step: PlanStep) -> list[str]:
     if step.upstreams:
         lines.append(f"    reads: {', '.join(step.upstreams)}")
     for flow in step.flows:
-        if flow.kind != "query":
+        if not isinstance(flow, QueryFlow):
             once = " (once)" if flow.once else ""
             lines.append(f"    flow {flow.name}: {flow.kind}{once}"
                          f"{' streaming' if flow.streaming else ''}")
@@ -49,27 +52,33 @@ def describe(plan: ExecutionPlan) -> str:
     return "\n".join(lines)
 
 
-def explain(source: Any, *, spark: SparkSession | None = None,
+def explain(definition: Definition, *, spark: SparkSession | None = None,
             conf: str | Path | Mapping[str, Any] | None = None,
             warehouse: str | Path | None = None, select: Sequence[str] | None = None,
-            environment: str | None = None, schema: str = "default",
+            schema: str = "default",
             configuration: Mapping[str, Any] | None = None) -> ExecutionPlan:
-    """Declare and plan ``source`` like :func:`dltflow.local.run`, without running it.
+    """Declare and plan ``definition`` like :func:`dltflow.local.run`, without running it.
 
     Returns:
         The plan; :func:`describe` renders it.
 
     Raises:
-        ConfigError: the source or its config is invalid.
+        ConfigError: the definition or its config is invalid.
         GraphError: an unknown reference, a cycle or a duplicate name.
     """
-    from dltflow.local.pipeline import DEFAULT_WAREHOUSE, definition_scope, plan_pipeline
+    from dltflow.local.pipeline import (
+        DEFAULT_WAREHOUSE,
+        definition_scope,
+        plan_pipeline,
+        with_definition_configuration,
+    )
     from dltflow.local.session import get_spark
 
     spark = spark or get_spark()
     store = Warehouse(spark, Path(warehouse or DEFAULT_WAREHOUSE), schema)
     registry = LocalRegistry()
+    configuration = with_definition_configuration(definition, configuration)
     with definition_scope(spark, store, registry, configuration=configuration, dry_run=True):
-        _, plan = plan_pipeline(source, spark=spark, registry=registry, warehouse=store,
-                                conf=conf, environment=environment, select=select)
+        _, plan = plan_pipeline(definition, spark=spark, registry=registry, warehouse=store,
+                                conf=conf, select=select)
     return plan

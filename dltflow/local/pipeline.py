@@ -14,7 +14,7 @@ from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from contextvars import ContextVar
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Union
 
 from dltflow.causes import describe_failure
 from dltflow.exceptions import ConfigError, DatasetFailed, GraphError
@@ -33,6 +33,8 @@ from dltflow.local.storage import Warehouse
 if TYPE_CHECKING:
     from pyspark.sql import SparkSession
 
+    from dltflow.quality import DLTMetaMixin
+
 DEFAULT_WAREHOUSE = ".dltflow"
 _current_warehouse: ContextVar[Path | None] = ContextVar("dltflow_warehouse", default=None)
 
@@ -43,36 +45,36 @@ def current_warehouse() -> Path | None:
     Lets a pipeline place local inputs (e.g. a landing folder) beside its tables.
     """
     return _current_warehouse.get()
-Source = Any
-"""A ``DLTMetaMixin`` instance, a pipeline file path, a deployment file path, or a
-zero-argument function that declares datasets with the DLT API when called."""
+Definition = Union["DLTMetaMixin", str, Path, Callable[[], object]]
+"""What :func:`run` runs: a ``DLTMetaMixin`` instance, a pipeline file (a DLT source
+file or a file defining one mixin class), or a zero-argument function that declares
+datasets with the DLT API when called (e.g. a deployment file's definition, from
+:func:`dltflow.deploy.deployment_definition`)."""
 
 
-def _declare(source: Source, registry: LocalRegistry, spark: SparkSession,
-             conf: str | Path | Mapping[str, Any] | None, environment: str | None) -> str:
-    """Let ``source`` declare its datasets into ``registry``; returns the pipeline's name."""
-    if callable(source) and not isinstance(source, type) \
-            and not hasattr(source, "register_datasets"):
+def _declare(definition: Definition, registry: LocalRegistry, spark: SparkSession,
+             conf: str | Path | Mapping[str, Any] | None) -> str:
+    """Let ``definition`` declare its datasets into ``registry``; returns the pipeline's name."""
+    from dltflow.quality import DLTMetaMixin  # lazy: only a run needs the authoring layer
+
+    if isinstance(definition, (str, Path)):
+        load_file(definition, registry, spark, conf)
+        return Path(definition).stem
+    if conf is not None:
+        raise ConfigError("conf= is the config of a pipeline file",
+                          hint="build the instance with its config instead: "
+                               "MyPipeline(spark, init_conf=conf).")
+    if isinstance(definition, DLTMetaMixin):
+        definition.register_datasets()
+        return type(definition).__name__
+    if callable(definition) and not isinstance(definition, type):
         with declaring(registry):
-            source()  # a function that declares datasets with the dlt API
-        return getattr(source, "__name__", "pipeline")
-    if not isinstance(source, (str, Path)):
-        if not hasattr(source, "register_datasets"):
-            raise ConfigError(f"cannot run a {type(source).__name__}",
-                              hint="pass a DLTMetaMixin instance, a pipeline file or a "
-                                   "deployment file with environment=.")
-        source.register_datasets()
-        return type(source).__name__
-    if environment is not None:
-        from dltflow.deploy.launcher import pipeline_definers  # lazy: a separate module
-
-        definers = pipeline_definers(Path(source), environment, project_root=Path.cwd())
-        with declaring(registry):
-            for define in definers:
-                define()
-        return f"{Path(source).stem}:{environment}"
-    load_file(source, registry, spark, conf)
-    return Path(source).stem
+            definition()
+        return getattr(definition, "__name__", "pipeline")
+    raise ConfigError(f"cannot run {definition!r}" if isinstance(definition, type)
+                      else f"cannot run a {type(definition).__name__}",
+                      hint="pass a DLTMetaMixin instance (MyPipeline(spark, init_conf=conf)), "
+                           "a pipeline file, or a function that declares datasets.")
 
 
 def _refresh_set(full_refresh: bool | Sequence[str] | str, plan: ExecutionPlan
@@ -87,11 +89,22 @@ def _refresh_set(full_refresh: bool | Sequence[str] | str, plan: ExecutionPlan
     return frozenset(names)
 
 
-def plan_pipeline(source: Source, *, spark: SparkSession, registry: LocalRegistry,
-                  warehouse: Warehouse, conf: Any = None, environment: str | None = None,
+def with_definition_configuration(definition: Definition,
+                                  configuration: Mapping[str, Any] | None
+                                  ) -> Mapping[str, Any] | None:
+    """A definition may carry pipeline parameters of its own (a deployment file's
+    ``configuration:``); values given to the run explicitly win over them."""
+    carried = getattr(definition, "configuration", None)
+    if not isinstance(carried, Mapping) or not carried:
+        return configuration
+    return {**carried, **(configuration or {})}
+
+
+def plan_pipeline(definition: Definition, *, spark: SparkSession, registry: LocalRegistry,
+                  warehouse: Warehouse, conf: Any = None,
                   select: Sequence[str] | None = None) -> tuple[str, ExecutionPlan]:
     """Declare and plan (must run inside ``registration_context(registry)``)."""
-    name = _declare(source, registry, spark, conf, environment)
+    name = _declare(definition, registry, spark, conf)
     registry.raise_problems()
     if registry.is_empty():
         raise ConfigError(f"{name} declares no datasets",
@@ -102,26 +115,24 @@ def plan_pipeline(source: Source, *, spark: SparkSession, registry: LocalRegistr
     return name, plan
 
 
-def run(source: Source, *, spark: SparkSession | None = None,
+def run(definition: Definition, *, spark: SparkSession | None = None,
         conf: str | Path | Mapping[str, Any] | None = None,
         warehouse: str | Path | None = None, full_refresh: bool | Sequence[str] = False,
-        select: Sequence[str] | None = None, environment: str | None = None,
-        schema: str = "default", on_event: Callable[[Event], None] | None = None,
+        select: Sequence[str] | None = None, schema: str = "default",
+        on_event: Callable[[Event], None] | None = None,
         configuration: Mapping[str, Any] | None = None) -> PipelineResult:
     """Run a pipeline locally, as one DLT update.
 
     Args:
-        source: a ``DLTMetaMixin`` instance; a DLT source file (``import dlt``,
-            ``from pyspark import pipelines as dp``, or a mixin class); a deployment
-            file, with ``environment``; or a function declaring datasets when called.
+        definition: a ``DLTMetaMixin`` instance; a pipeline file (``import dlt``,
+            ``from pyspark import pipelines as dp``, or one mixin class); or a
+            zero-argument function declaring datasets when called.
         spark: the session to use (classic or Spark Connect); a local one by default.
-        conf: the config of a pipeline file (a path or a dict), given to it as
-            ``--conf`` on ``sys.argv``.
+        conf: the config of a pipeline file's mixin class (a path or a dict).
         warehouse: the warehouse folder (default ``.dltflow`` in the working directory).
         full_refresh: True to reset every streaming table and its checkpoints, or the
             names of the tables to reset.
         select: compute only these datasets and their upstreams.
-        environment: the deployment file's environment.
         schema: the catalog schema tables are published in.
         on_event: called with every event as it happens.
         configuration: the pipeline's parameters, readable with ``spark.conf.get(KEY)``
@@ -133,7 +144,7 @@ def run(source: Source, *, spark: SparkSession | None = None,
         The run's :class:`PipelineResult`.
 
     Raises:
-        ConfigError: the source or its config is invalid.
+        ConfigError: the definition or its config is invalid.
         GraphError: an unknown reference, a cycle or a duplicate name.
     """
     from dltflow.local.session import get_spark  # lazy: importing dltflow must not start Spark
@@ -145,12 +156,13 @@ def run(source: Source, *, spark: SparkSession | None = None,
     run_id = uuid.uuid4().hex[:12]
     start = time.perf_counter()
     # `declaring` stays active while queries run: they may `import dlt` lazily.
+    configuration = with_definition_configuration(definition, configuration)
     with definition_scope(spark, store, registry, configuration=configuration), \
             declaring(registry):
         store.register_existing()
         try:
-            name, plan = plan_pipeline(source, spark=spark, registry=registry, warehouse=store,
-                                       conf=conf, environment=environment, select=select)
+            name, plan = plan_pipeline(definition, spark=spark, registry=registry,
+                                       warehouse=store, conf=conf, select=select)
         except DatasetFailed as err:
             emit = _emitter(events, EventLog(store.root, run_id), on_event)
             _planning_failed(emit, run_id, err, [d.name for d in registry.datasets])
@@ -159,8 +171,8 @@ def run(source: Source, *, spark: SparkSession | None = None,
         emit = _emitter(events, EventLog(store.root, run_id, name), on_event,
                         registry.event_hooks)
         emit(RunStarted(run_id, plan.names))
-        for definition in definitions(plan):
-            emit(definition)
+        for record in definitions(plan):
+            emit(record)
         runner = Runner(spark, plan, store, emit, full_refresh=refresh)
         status = runner.run()
         error = runner.errors[0] if runner.errors else None

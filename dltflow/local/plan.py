@@ -19,7 +19,7 @@ from dltflow.exceptions import ConfigError, DatasetFailed, DLTException, GraphEr
 from dltflow.graph.elements import Dataset, Flow, Table, View
 from dltflow.local.inputs import external_inputs
 from dltflow.local.plan_errors import check_constraints, combined
-from dltflow.local.plan_flows import PlannedFlow, flows_by_target, lookup_name
+from dltflow.local.plan_flows import PlannedFlow, QueryFlow, flows_by_target, lookup_name
 from dltflow.local.registry import LocalRegistry, resolving
 
 if TYPE_CHECKING:
@@ -53,6 +53,15 @@ class PlanStep:
     @property
     def name(self) -> str:
         return self.dataset.name
+
+    @property
+    def table(self) -> Table:
+        """The stored table this step writes (only views are not tables)."""
+        if not isinstance(self.dataset, Table):
+            raise GraphError(f"view '{self.name}' cannot be written to",
+                             names=[self.name], location=_location(self.dataset),
+                             hint="declare it as a table to store it.")
+        return self.dataset
 
 
 @dataclass(frozen=True)
@@ -257,7 +266,7 @@ def _mode(dataset: Dataset, flows: Sequence[PlannedFlow]) -> StepMode:
         raise GraphError(f"materialized view '{dataset.name}' reads a stream",
                          names=[dataset.name], location=_location(dataset),
                          hint="declare it with @dlt.table to make it a streaming table.")
-    explicit = any(f.kind != "query" for f in flows)
+    explicit = any(not isinstance(f, QueryFlow) for f in flows)
     return "streaming" if explicit or streaming else "batch"
 
 

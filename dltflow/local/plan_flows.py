@@ -1,22 +1,26 @@
 """The flows of a plan: a dataset's own query, append flows, CDC and snapshot flows.
 
-Every way of filling a dataset becomes one :class:`PlannedFlow`, so the planner and
-the runner walk a single list per dataset. Also here: how a table name read inside a
+Every way of filling a dataset becomes one planned flow, a typed variant per kind
+(:class:`QueryFlow`, :class:`AppendFlowPlan`, :class:`ChangesFlowPlan`,
+:class:`SnapshotFlowPlan`), so the planner and the runner walk a single list per
+dataset and pick behaviour by type, never by a string. Also here: how a table name read inside a
 query (``LIVE.x``, ``x``, ``<schema>.x``) maps to a dataset of the pipeline.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
-from dataclasses import dataclass, replace
-from typing import TYPE_CHECKING, Any, Literal
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field, replace
+from typing import TYPE_CHECKING, Any, ClassVar, Self
 
 from dltflow.graph.elements import (
     AppendFlow,
     ApplyChangesFlow,
     Dataset,
     Flow,
+    QueryFunction,
     SnapshotFlow,
+    Table,
 )
 
 if TYPE_CHECKING:
@@ -25,19 +29,13 @@ if TYPE_CHECKING:
     from dltflow.local.inputs import ExternalInput
     from dltflow.local.registry import Resolver
 
-FlowKind = Literal["query", "append", "apply_changes", "snapshot"]
-
-
 @dataclass(frozen=True)
-class PlannedFlow:
-    """One flow into a dataset, with what analysis found out about it.
+class _Planned:
+    """What every planned flow has: its name, its target, and what analysis found.
 
     Args:
         name: the flow's name (a dataset's own query is named after the dataset).
         target: the dataset it fills.
-        kind: ``query`` (the dataset's own function), ``append``, ``apply_changes``
-            or ``snapshot``.
-        element: the declared dataset (for ``query``) or flow.
         reads: the datasets its query read during analysis.
         streaming: whether its query returned a streaming DataFrame.
         inputs: what its query reads from outside the pipeline (files, tables).
@@ -45,74 +43,143 @@ class PlannedFlow:
 
     name: str
     target: str
-    kind: FlowKind
-    element: Dataset | Flow
-    reads: tuple[str, ...] = ()
-    streaming: bool = False
-    inputs: tuple[ExternalInput, ...] = ()
+    reads: tuple[str, ...] = field(default=(), kw_only=True)
+    streaming: bool = field(default=False, kw_only=True)
+    inputs: tuple[ExternalInput, ...] = field(default=(), kw_only=True)
+
+    kind: ClassVar[str]
+    once: ClassVar[bool] = False
 
     @property
-    def query(self) -> Callable[[], DataFrame]:
-        """The user's function (``query`` and ``append`` flows)."""
-        query: Callable[[], DataFrame] | None = getattr(self.element, "query", None)
-        assert query is not None, f"flow {self.name} has no query function"
-        return query
+    def spark_conf(self) -> Mapping[str, str]:
+        """Spark settings while the flow runs (none unless declared)."""
+        return {}
+
+    def analysed(self, reads: tuple[str, ...], streaming: bool,
+                 inputs: tuple[ExternalInput, ...] = ()) -> Self:
+        """This flow with the analysis' findings."""
+        return replace(self, reads=reads, streaming=streaming, inputs=inputs)
+
+
+@dataclass(frozen=True)
+class QueryFlow(_Planned):
+    """A dataset's own query (``@dlt.table`` / ``@dlt.view``): the dataset is its result."""
+
+    element: Dataset
+    query: QueryFunction
+    kind: ClassVar[str] = "query"
 
     @property
-    def source(self) -> Any:
-        """The source dataset name (or snapshot function) of a CDC or snapshot flow."""
-        return getattr(self.element, "source", None)
-
-    @property
-    def once(self) -> bool:
-        """Whether the flow runs only once (a backfill)."""
-        return bool(getattr(self.element, "once", False))
+    def spark_conf(self) -> Mapping[str, str]:
+        """The table's ``spark_conf`` (views have none)."""
+        return self.element.spark_conf if isinstance(self.element, Table) else {}
 
     @property
     def function_name(self) -> str:
         """The user's function, for error messages."""
-        func = getattr(self.element, "query", None) or self.source
-        if callable(func):
-            return f"{getattr(func, '__module__', '?')}.{getattr(func, '__qualname__', func)}"
-        return self.name
-
-    def analysed(self, reads: tuple[str, ...], streaming: bool,
-                 inputs: tuple[ExternalInput, ...] = ()) -> PlannedFlow:
-        """This flow with the analysis' findings."""
-        return replace(self, reads=reads, streaming=streaming, inputs=inputs)
+        return _function_name(self.query, self.name)
 
     def analyse(self, resolver: Resolver) -> DataFrame | None:
-        """Run the flow's definition against empty inputs; the result carries the schema."""
-        if self.kind in ("query", "append"):
-            return self.query()
-        if self.kind == "apply_changes":
-            assert isinstance(self.element, ApplyChangesFlow)
-            changes = resolver.read(self.element.source, streaming=False)
-            return _cdc_schema_frame(changes, self.element)
-        assert isinstance(self.element, SnapshotFlow)
-        if isinstance(self.element.source, str):
-            snapshot = resolver.read(self.element.source, streaming=False)
-            return _snapshot_schema_frame(snapshot, self.element)
-        # A snapshot function: its first snapshot (usually a lazy read) gives the schema.
-        first = self.element.source(None)
-        return None if first is None else _snapshot_schema_frame(first[0], self.element)
+        """Run the query against empty inputs; the result carries the schema."""
+        return self.query()
 
 
-def _cdc_schema_frame(changes: DataFrame, flow: ApplyChangesFlow) -> DataFrame:
-    """What the target of a CDC flow looks like, computed on empty changes."""
-    try:
+@dataclass(frozen=True)
+class AppendFlowPlan(_Planned):
+    """An append flow (``@dlt.append_flow``) into a streaming table."""
+
+    element: AppendFlow
+    query: QueryFunction
+    kind: ClassVar[str] = "append"
+
+    @property
+    def spark_conf(self) -> Mapping[str, str]:
+        """The flow's ``spark_conf``."""
+        return self.element.spark_conf
+
+    @property
+    def once(self) -> bool:  # type: ignore[override]
+        """Whether the flow runs only once (a backfill)."""
+        return self.element.once
+
+    @property
+    def function_name(self) -> str:
+        """The user's function, for error messages."""
+        return _function_name(self.query, self.name)
+
+    def analyse(self, resolver: Resolver) -> DataFrame | None:
+        """Run the query against empty inputs; the result carries the schema."""
+        return self.query()
+
+
+@dataclass(frozen=True)
+class ChangesFlowPlan(_Planned):
+    """An ``apply_changes`` flow: change events of a source applied to its target."""
+
+    element: ApplyChangesFlow
+    kind: ClassVar[str] = "apply_changes"
+
+    @property
+    def once(self) -> bool:  # type: ignore[override]
+        """Whether the flow runs only once (a backfill)."""
+        return self.element.once
+
+    @property
+    def function_name(self) -> str:
+        """The flow, for error messages (its source is a dataset, not a function)."""
+        return self.name
+
+    def analyse(self, resolver: Resolver) -> DataFrame | None:
+        """What the target looks like, computed on the source's empty changes."""
         from dltflow.local import cdc
-    except ImportError:  # the CDC module is optional until it lands
-        return changes
-    return cdc.visible(cdc.apply_changes(None, changes, flow), flow)
+
+        changes = resolver.read(self.element.source, streaming=False)
+        return cdc.visible(cdc.apply_changes(None, changes, self.element), self.element)
 
 
-def _snapshot_schema_frame(snapshot: DataFrame, flow: SnapshotFlow) -> DataFrame:
-    try:
+@dataclass(frozen=True)
+class SnapshotFlowPlan(_Planned):
+    """An ``apply_changes_from_snapshot`` flow: a source snapshot (or a snapshot function)."""
+
+    element: SnapshotFlow
+    kind: ClassVar[str] = "snapshot"
+
+    @property
+    def function_name(self) -> str:
+        """The snapshot function (or the flow), for error messages."""
+        return _function_name(self.element.source, self.name)
+
+    def analyse(self, resolver: Resolver) -> DataFrame | None:
+        """What the target looks like, computed on the first snapshot."""
         from dltflow.local import cdc
-    except ImportError:
-        return snapshot
-    return cdc.visible(cdc.apply_snapshot(None, snapshot, flow), flow)
+
+        source = self.element.source
+        if isinstance(source, str):
+            snapshot: DataFrame | None = resolver.read(source, streaming=False)
+        else:  # a snapshot function: its first snapshot (usually a lazy read) gives the schema
+            first = source(None)
+            snapshot = None if first is None else first[0]
+        if snapshot is None:
+            return None
+        return cdc.visible(cdc.apply_snapshot(None, snapshot, self.element), self.element)
+
+
+PlannedFlow = QueryFlow | AppendFlowPlan | ChangesFlowPlan | SnapshotFlowPlan
+"""One way of filling a dataset; the runner picks its executor by the variant's type."""
+
+
+def _function_name(func: Any, default: str) -> str:
+    if callable(func):
+        return f"{getattr(func, '__module__', '?')}.{getattr(func, '__qualname__', func)}"
+    return default
+
+
+def _planned(flow: Flow) -> PlannedFlow:
+    if isinstance(flow, AppendFlow):
+        return AppendFlowPlan(flow.name, flow.target, element=flow, query=flow.query)
+    if isinstance(flow, ApplyChangesFlow):
+        return ChangesFlowPlan(flow.name, flow.target, element=flow)
+    return SnapshotFlowPlan(flow.name, flow.target, element=flow)
 
 
 def flows_by_target(datasets: Iterable[Dataset], flows: Iterable[Flow]
@@ -120,12 +187,13 @@ def flows_by_target(datasets: Iterable[Dataset], flows: Iterable[Flow]
     """Each dataset's flows: its own query first, then the flows declared into it."""
     result: dict[str, list[PlannedFlow]] = {}
     for dataset in datasets:
-        own = [PlannedFlow(dataset.name, dataset.name, "query", dataset)] if dataset.query else []
+        own: list[PlannedFlow] = []
+        if dataset.query is not None:
+            own.append(QueryFlow(dataset.name, dataset.name, element=dataset,
+                                 query=dataset.query))
         result[dataset.name] = own
     for flow in flows:
-        kind: FlowKind = ("append" if isinstance(flow, AppendFlow) else
-                          "apply_changes" if isinstance(flow, ApplyChangesFlow) else "snapshot")
-        result.setdefault(flow.target, []).append(PlannedFlow(flow.name, flow.target, kind, flow))
+        result.setdefault(flow.target, []).append(_planned(flow))
     return result
 
 

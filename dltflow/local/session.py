@@ -8,7 +8,13 @@ because pipelines run locally are small and start-up time dominates.
 from __future__ import annotations
 
 import os
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
 from typing import TYPE_CHECKING
+
+from dltflow.exceptions import SparkStartFailed
 
 if TYPE_CHECKING:
     from pyspark.sql import SparkSession
@@ -26,7 +32,9 @@ LOCAL_CONF = {
 
 
 def get_spark(remote: str | None = None, *, app_name: str = "dltflow",
-              catalog_dir: str | os.PathLike[str] | None = None) -> SparkSession:
+              catalog_dir: str | os.PathLike[str] | None = None,
+              log_file: str | os.PathLike[str] | None = None,
+              progress: bool = False) -> SparkSession:
     """The active session, a Spark Connect session for ``remote``, or a new local one.
 
     Args:
@@ -35,9 +43,17 @@ def get_spark(remote: str | None = None, *, app_name: str = "dltflow",
         catalog_dir: where a new local session keeps its catalog folder
             (``spark.sql.warehouse.dir``); by default Spark's ``./spark-warehouse``.
             ``dltflow run`` puts it inside its warehouse, so a run writes nowhere else.
+        log_file: where a new local session's JVM writes its own output (log4j
+            start-up lines, warnings) instead of the terminal; None leaves it there.
+        progress: show Spark's console progress bars.
+
+    Raises:
+        SparkStartFailed: the local JVM did not start (its output is in ``log_file``).
     """
     from pyspark.sql import SparkSession  # lazy: `dltflow --help` must not start pyspark
 
+    # Spark Connect's client draws progress bars only when this is "1".
+    os.environ["SPARK_CONNECT_PROGRESS_BAR_ENABLED"] = "1" if progress else "0"
     remote = remote or os.environ.get("SPARK_REMOTE")
     if remote:
         return SparkSession.builder.remote(remote).getOrCreate()
@@ -45,8 +61,45 @@ def get_spark(remote: str | None = None, *, app_name: str = "dltflow",
     if active is not None:
         return active
     builder = SparkSession.builder.master("local[2]").appName(app_name)
-    for key, value in LOCAL_CONF.items():
+    for key, value in {**LOCAL_CONF, "spark.ui.showConsoleProgress": str(progress).lower()
+                       }.items():
         builder = builder.config(key, value)
     if catalog_dir is not None:
         builder = builder.config("spark.sql.warehouse.dir", os.path.abspath(catalog_dir))
-    return builder.getOrCreate()
+    if log_file is None:
+        return builder.getOrCreate()
+    with _process_output_to(Path(log_file)):
+        try:
+            return builder.getOrCreate()
+        except Exception as err:
+            raise SparkStartFailed(str(log_file), _tail(Path(log_file))) from err
+
+
+@contextmanager
+def _process_output_to(log_file: Path) -> Iterator[None]:
+    """While the block runs, file descriptors 1 and 2 point at ``log_file``.
+
+    The JVM is a child process: it inherits them when it starts and keeps writing
+    there; Python's own streams are restored when the block ends.
+    """
+    log_file.parent.mkdir(parents=True, exist_ok=True)
+    sys.stdout.flush()
+    sys.stderr.flush()
+    saved = (os.dup(1), os.dup(2))
+    try:
+        with log_file.open("ab") as log:
+            os.dup2(log.fileno(), 1)
+            os.dup2(log.fileno(), 2)
+            yield
+    finally:
+        os.dup2(saved[0], 1)
+        os.dup2(saved[1], 2)
+        os.close(saved[0])
+        os.close(saved[1])
+
+
+def _tail(log_file: Path, lines: int = 15) -> str:
+    try:
+        return "\n".join(log_file.read_text(errors="replace").splitlines()[-lines:])
+    except OSError:
+        return ""

@@ -11,16 +11,14 @@ config, then its datasets are registered.
 
 from __future__ import annotations
 
-import json
 import runpy
 import sys
-import tempfile
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from dltflow.exceptions import ConfigError, DLTException
+from dltflow.exceptions import ConfigError, DLTException, GraphError
 from dltflow.graph.elements import AppendFlow, ApplyChangesFlow, SourceLocation, Table, View
 from dltflow.local.registry import LocalRegistry
 
@@ -49,28 +47,6 @@ def _dlt_module() -> Iterator[None]:
 
 
 @contextmanager
-def conf_argv(path: str, conf: str | Path | Mapping[str, Any] | None) -> Iterator[str | None]:
-    """``sys.argv`` as the file would see it when launched with ``--conf <conf>``."""
-    previous = sys.argv
-    conf_path: str | None = None
-    tmp = None
-    if isinstance(conf, Mapping):
-        tmp = tempfile.NamedTemporaryFile("w", suffix=".json", delete=False)  # noqa: SIM115
-        json.dump(dict(conf), tmp)
-        tmp.close()
-        conf_path = tmp.name
-    elif conf is not None:
-        conf_path = str(conf)
-    sys.argv = [path] + (["--conf", conf_path] if conf_path else [])
-    try:
-        yield conf_path
-    finally:
-        sys.argv = previous
-        if tmp is not None:
-            Path(tmp.name).unlink(missing_ok=True)
-
-
-@contextmanager
 def declaring(registry: LocalRegistry) -> Iterator[None]:
     """Inside the block, ``import dlt`` and ``pyspark.pipelines`` declare into ``registry``."""
     adapter = PipelinesAdapter(registry)
@@ -90,7 +66,7 @@ def load_file(path: str | Path, registry: LocalRegistry, spark: SparkSession,
     if not file.is_file():
         raise ConfigError(f"pipeline file {path} does not exist", source=str(path),
                           hint="pass the path of a Python file that declares datasets.")
-    with declaring(registry), conf_argv(str(file), conf) as conf_path:
+    with declaring(registry):
         try:
             namespace = runpy.run_path(str(file), init_globals={"spark": spark},
                                        run_name="__main__")
@@ -101,40 +77,27 @@ def load_file(path: str | Path, registry: LocalRegistry, spark: SparkSession,
                               f"{type(err).__name__}: {err}", source=str(path),
                               hint="fix the error in the pipeline file.") from err
         if registry.is_empty():
-            _instantiate_mixin(namespace, file, spark, conf_path)
+            _instantiate_mixin(namespace, spark, conf)
     if registry.is_empty():
         raise ConfigError(f"{path} declares no datasets", source=str(path),
                           hint="decorate functions with @dlt.table / @dlt.view, or define a "
                                "DLTMetaMixin class with a `dlt:` config (--conf).")
 
 
-def _instantiate_mixin(namespace: dict[str, Any], file: Path, spark: SparkSession,
-                       conf_path: str | None) -> None:
+def _instantiate_mixin(namespace: dict[str, Any], spark: SparkSession,
+                       conf: str | Path | Mapping[str, Any] | None) -> None:
+    """A file that only defines one ``DLTMetaMixin`` class: build it, register it."""
     import inspect
 
     from dltflow.quality import DLTMetaMixin
+    from dltflow.quality.construct import build_pipeline
 
     classes = [v for v in namespace.values() if isinstance(v, type)
                and issubclass(v, DLTMetaMixin) and v is not DLTMetaMixin
                and not inspect.isabstract(v)
                and getattr(v, "__module__", None) == namespace.get("__name__")]
-    if len(classes) != 1:
-        return
-    cls = classes[0]
-    params = inspect.signature(cls.__init__).parameters
-    kwargs: dict[str, Any] = {}
-    if "spark" in params:
-        kwargs["spark"] = spark
-    if "init_conf" in params and conf_path:
-        kwargs["init_conf"] = conf_path
-    try:
-        instance = cls(**kwargs)
-    except TypeError as err:
-        raise ConfigError(f"cannot create {cls.__name__}() from {file}: {err}",
-                          source=str(file),
-                          hint="give __init__ the parameters (spark, init_conf), or create "
-                               "the instance in the file and call register_datasets().") from err
-    instance.register_datasets()
+    if len(classes) == 1:
+        build_pipeline(classes[0], spark, conf).register_datasets()
 
 
 class PipelinesAdapter:
@@ -207,7 +170,9 @@ def _dataset(output: Any, flow: Any) -> Table | View:
     query = flow.func if flow is not None else None
     if kind == "TemporaryView":
         if query is None:
-            raise DLTException(f"temporary view {output.name} has no query")
+            raise GraphError(f"temporary view '{output.name}' has no query",
+                             names=[output.name], location=str(_loc(output) or "") or None,
+                             hint="decorate a function that returns a DataFrame.")
         return View(name=output.name, query=query, comment=output.comment,
                     spark_conf=dict(flow.spark_conf or {}), source_location=_loc(output))
     if kind not in _STORED_KINDS:

@@ -245,16 +245,6 @@ class Warehouse:
         meta["once"] = sorted(set(meta.get("once", [])) | {flow})
         self._write_meta(name, meta)
 
-    def put_value(self, name: str, key: str, value: Any) -> None:
-        """Store a small JSON value with the table (e.g. the last snapshot version)."""
-        meta = self.meta(name)
-        meta.setdefault("values", {})[key] = value
-        self._write_meta(name, meta)
-
-    def get_value(self, name: str, key: str, default: Any = None) -> Any:
-        """A value stored with :meth:`put_value`."""
-        return self.meta(name).get("values", {}).get(key, default)
-
     def reset(self, name: str) -> None:
         """Full refresh: delete the table, its state and its checkpoints.
 

@@ -16,10 +16,12 @@ from dltflow.quality.config import (
     WriteOpts,
     load_dlt_config,
 )
-from dltflow.quality.dlt_meta import DatasetMethod, DLTMeta, DLTMetaMixin
+from dltflow.quality.construct import build_pipeline
+from dltflow.quality.dlt_meta import DLTMetaMixin
 
 __all__ = [
     "AppendConfig", "ApplyChangesConfig", "ConfigError", "DLTConfig", "DLTConfigs",
-    "DLTException", "DLTMeta", "DLTMetaMixin", "DatasetFailed", "DatasetMethod",
-    "Expectation", "ExpectationFailed", "GraphError", "WriteOpts", "load_dlt_config",
+    "DLTException", "DLTMetaMixin", "DatasetFailed",
+    "Expectation", "ExpectationFailed", "GraphError", "WriteOpts", "build_pipeline",
+    "load_dlt_config",
 ]

@@ -34,6 +34,7 @@ from pydantic import (
     model_validator,
 )
 
+from dltflow.config import StrictModel, validation_problems
 from dltflow.configfile import read_config_file
 from dltflow.exceptions import ConfigError, InvalidNameError
 from dltflow.graph.names import validate_name
@@ -54,13 +55,7 @@ DatasetName = Annotated[str, AfterValidator(_dataset_name)]
 """A dataset or flow name in DLT's form (see :mod:`dltflow.graph.names`)."""
 
 
-class _Model(BaseModel):
-    """Shared base: unknown keys are errors, models are immutable."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
-
-
-class Expectation(_Model):
+class Expectation(StrictModel):
     """One data-quality rule: ``name``, SQL ``constraint``, optional ``action`` override."""
 
     name: str = Field(min_length=1)
@@ -76,7 +71,7 @@ class Expectation(_Model):
         return self
 
 
-class WriteOpts(_Model):
+class WriteOpts(StrictModel):
     """Options passed to ``dlt.table`` / ``dlt.view``: name, comment, spark_conf,
     table_properties, partition_cols, cluster_by, path, schema, temporary, row_filter,
     format."""
@@ -94,7 +89,7 @@ class WriteOpts(_Model):
     format: str | None = None
 
 
-class AppendConfig(_Model):
+class AppendConfig(StrictModel):
     """An append flow: ``target`` streaming table, flow ``name``, ``comment``, ``once``,
     ``spark_conf``."""
 
@@ -105,7 +100,7 @@ class AppendConfig(_Model):
     spark_conf: dict[str, str] | None = None
 
 
-class ApplyChangesConfig(_Model):
+class ApplyChangesConfig(StrictModel):
     """An ``apply_changes`` flow; fields as in ``dlt.apply_changes``. ``source`` defaults
     to the decorated method's dataset."""
 
@@ -141,7 +136,7 @@ class ApplyChangesConfig(_Model):
         return self
 
 
-class DLTConfig(_Model):
+class DLTConfig(StrictModel):
     """One entry of the ``dlt:`` section: which method becomes which dataset, and how."""
 
     func_name: str = Field(min_length=1)
@@ -186,6 +181,12 @@ class DLTConfigs(BaseModel):
     model_config = ConfigDict(extra="allow", frozen=True)
 
     dlt: list[DLTConfig]
+
+    def get(self, key: str, default: Any = None) -> Any:
+        """A top-level section: ``dlt``, or one of the user's own (``reader``, ...)."""
+        if key == "dlt":
+            return self.dlt
+        return (self.model_extra or {}).get(key, default)
 
     @model_validator(mode="before")
     @classmethod
@@ -235,37 +236,8 @@ def load_dlt_config(config: Any, *, source: str | None = None) -> DLTConfigs:
     try:
         return DLTConfigs.model_validate(dict(config))
     except ValidationError as err:
-        raise ConfigError(_describe(err, config), source=source,
+        raise ConfigError(validation_problems(err, config, entry_depth=2), source=source,
                           hint=_hint(err)) from None
-
-
-def _describe(err: ValidationError, config: Mapping[Any, Any]) -> list[str]:
-    problems = []
-    for item in err.errors():
-        loc = list(item["loc"])
-        # Union/literal branches repeat the location; keep the readable path only.
-        loc = [part for part in loc if not (isinstance(part, str) and part.startswith(
-            ("function-", "literal[", "str", "list[", "int", "bool")))]
-        problems.append(f"{_entry_label(loc, config)}: {_field_label(loc, item)}")
-    return list(dict.fromkeys(problems))
-
-
-def _entry_label(loc: list[Any], config: Mapping[Any, Any]) -> str:
-    if len(loc) >= 2 and loc[0] == "dlt" and isinstance(loc[1], int):
-        entries = config.get("dlt")
-        entry = entries[loc[1]] if isinstance(entries, list) and len(entries) > loc[1] else entries
-        name = entry.get("func_name") if isinstance(entry, Mapping) else None
-        return f"dlt[{loc[1]}]" + (f" (func_name={name})" if isinstance(name, str) else "")
-    return "dlt"
-
-
-def _field_label(loc: list[Any], item: Any) -> str:
-    rest = loc[2:] if len(loc) >= 2 and isinstance(loc[1], int) else loc[1:]
-    path = ".".join(str(p) for p in rest)
-    message = str(item["msg"]).removeprefix("Value error, ")
-    if item["type"] == "extra_forbidden":
-        message = "unknown key"
-    return f"field '{path}': {message}" if path else message
 
 
 def _hint(err: ValidationError) -> str:

@@ -26,7 +26,8 @@ from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel
 
-from dltflow.exceptions import ConfigError, DatasetFailed, DLTException
+from dltflow.config import conf_argument
+from dltflow.exceptions import ConfigError, DatasetFailed, DLTException, NoActiveRegistryError
 from dltflow.graph.backend import pipeline_registry
 from dltflow.graph.elements import Dataset, SourceLocation, Table
 from dltflow.graph.registry import GraphRegistry
@@ -37,7 +38,6 @@ if TYPE_CHECKING:
     from pyspark.sql import DataFrame
 
 _CONF_ATTRIBUTES = ("conf", "config", "init_conf")
-_CONF_FLAGS = ("--conf-file", "--conf")
 _inside_query: ContextVar[bool] = ContextVar("dltflow_inside_query", default=False)
 
 
@@ -45,7 +45,10 @@ class DLTMeta(ABCMeta):
     """Metaclass that binds the ``dlt:`` config once the instance is initialised."""
 
     def __call__(cls, *args: Any, **kwargs: Any) -> Any:
+        taken = kwargs.pop("init_conf", None) if not _takes_init_conf(cls) else None
         instance = super().__call__(*args, **kwargs)
+        if taken is not None:
+            kwargs["init_conf"] = taken  # the class's __init__ has no init_conf: ours
         found = _find_config(cls, instance, args, kwargs)
         if found is not None:
             config, source = found
@@ -70,6 +73,18 @@ class DLTMetaMixin(metaclass=DLTMeta):
 
     expectation_metrics: dict[str, dict[str, dict[str, int]]]
 
+    @property
+    def pipeline_config(self) -> DLTConfigs:
+        """The validated config this instance was bound with.
+
+        The ``dlt`` entries are models; the config's other keys (``reader``,
+        ``writer``, ...) are the user's own, read with ``pipeline_config.get("reader")``.
+
+        Raises:
+            ConfigError: the instance found no config.
+        """
+        return PipelineBinding.of(self).config
+
     def register_datasets(self) -> None:
         """Register every configured dataset with the active pipeline backend.
 
@@ -79,8 +94,7 @@ class DLTMetaMixin(metaclass=DLTMeta):
         binding = PipelineBinding.of(self)
         registry = pipeline_registry()
         if registry is None:
-            raise DLTException("register_datasets() needs a pipeline definition: run it "
-                               "with `dltflow run` or inside a Databricks pipeline.")
+            raise NoActiveRegistryError(f"{type(self).__name__}.register_datasets()")
         binding.register(registry)
 
 
@@ -95,8 +109,21 @@ def _find_config(cls: type, instance: Any, args: tuple[Any, ...],
         value = instance.__dict__.get(name, getattr(type(instance), name, None))
         if value is not None and _has_dlt(value):
             return value, None
-    path = _conf_from_argv(sys.argv[1:])
+    path = conf_argument(sys.argv[1:])
     return (path, path) if path else None
+
+
+def _takes_init_conf(cls: type) -> bool:
+    """Whether the class's own ``__init__`` accepts ``init_conf`` (by name or ``**kwargs``)."""
+    init = cls.__init__  # type: ignore[misc]
+    if init is object.__init__:
+        return False
+    try:
+        params = inspect.signature(init).parameters.values()
+    except (TypeError, ValueError):
+        return True
+    return any(p.name == "init_conf" and p.kind is not p.POSITIONAL_ONLY
+               or p.kind is p.VAR_KEYWORD for p in params)
 
 
 def _positional_init_conf(cls: type, args: tuple[Any, ...]) -> Any:
@@ -116,16 +143,6 @@ def _has_dlt(value: Any) -> bool:
     if isinstance(value, BaseModel):
         return "dlt" in type(value).model_fields or "dlt" in (value.model_extra or {})
     return isinstance(value, Mapping) and "dlt" in value
-
-
-def _conf_from_argv(argv: list[str]) -> str | None:
-    for i, arg in enumerate(argv):
-        for flag in _CONF_FLAGS:
-            if arg == flag and i + 1 < len(argv):
-                return argv[i + 1]
-            if arg.startswith(flag + "="):
-                return arg.split("=", 1)[1]
-    return None
 
 
 class PipelineBinding:
@@ -157,8 +174,9 @@ class PipelineBinding:
     def of(cls, instance: Any) -> PipelineBinding:
         binding: PipelineBinding | None = instance.__dict__.get(cls._ATTR)
         if binding is None:
-            raise DLTException(f"{type(instance).__name__} has no `dlt` config: pass "
-                               "init_conf=..., set self.conf, or use --conf-file.")
+            raise ConfigError(f"{type(instance).__name__} has no `dlt` config",
+                              source=type(instance).__qualname__,
+                              hint="pass init_conf=..., set self.conf, or use --conf-file.")
         return binding
 
     def register(self, registry: GraphRegistry) -> None:

@@ -30,7 +30,7 @@ RunPipeline = Callable[..., "PipelineResult"]
 @pytest.fixture(scope="session")
 def spark() -> Iterator[SparkSession]:
     """One local SparkSession for the whole test run."""
-    from dltflow.local.session import get_spark
+    from dltflow.local import get_spark
 
     session = get_spark(app_name="dltflow-tests")
     yield session
@@ -46,18 +46,26 @@ def dltflow_warehouse(tmp_path: Path) -> Path:
 def run_pipeline(spark: SparkSession, dltflow_warehouse: Path) -> RunPipeline:
     """Run a pipeline with the local engine and return its result.
 
-    The callable takes what :func:`dltflow.local.run` takes: a pipeline instance, a
-    ``DLTMetaMixin`` subclass (instantiated with ``spark`` and ``init_conf=conf``), a
-    DLT source file, or a deployment file with ``environment=``. The test's session and
-    warehouse are used unless given. Definition errors are raised; a failing update
-    comes back with ``status == "FAILED"`` and ``error`` set.
+    The callable takes what :func:`dltflow.local.run` takes (a pipeline instance, a
+    pipeline file, a function declaring datasets), and also a ``DLTMetaMixin`` subclass
+    (built with the test's ``spark`` and ``conf=``) or a deployment file with
+    ``environment=`` (and optionally ``workflows=``). The test's session and warehouse
+    are used unless given. Definition errors are raised; a failing update comes back
+    with ``status == "FAILED"`` and ``error`` set.
     """
 
     def _run(source: Any, **options: Any) -> PipelineResult:
         from dltflow.local import run
 
         if isinstance(source, type):
-            source = source(spark, init_conf=options.pop("conf", None))
+            from dltflow.quality import build_pipeline
+
+            source = build_pipeline(source, spark, options.pop("conf", None))
+        elif "environment" in options:
+            from dltflow.deploy import deployment_definition
+
+            source = deployment_definition(source, options.pop("environment"),
+                                           workflows=options.pop("workflows", None))
         options.setdefault("spark", spark)
         options.setdefault("warehouse", dltflow_warehouse)
         return run(source, **options)

@@ -20,7 +20,6 @@ import json
 from pathlib import Path
 from typing import Any
 
-import yaml
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 
@@ -72,10 +71,8 @@ class StreamingAppendPipeline(DLTMetaMixin):
         warehouse; absolute, because Spark (or a Spark Connect server) resolves relative
         paths from its own working directory.
         """
-        conf = self.init_conf
-        if isinstance(conf, (str, Path)):  # a config path, as `dltflow run --conf` passes it
-            conf = yaml.safe_load(Path(conf).read_text(encoding="utf-8"))
-        configured = Path(((conf or {}).get("reader") or {}).get("landing_dir", "landing"))
+        reader = self.pipeline_config.get("reader") or {}  # the config's own section
+        configured = Path(reader.get("landing_dir", "landing"))
         folder = (Path(current_warehouse() or DEFAULT_WAREHOUSE) / configured).resolve()
         if not folder.exists():
             write_batch(folder, "orders-0001", JSON_ORDERS, CSV_ORDERS)

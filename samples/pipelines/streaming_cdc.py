@@ -22,7 +22,6 @@ import json
 from pathlib import Path
 from typing import Any
 
-import yaml
 from pyspark.sql import DataFrame, SparkSession
 
 from dltflow.local import DEFAULT_WAREHOUSE, current_warehouse
@@ -65,10 +64,8 @@ class StreamingCdcPipeline(DLTMetaMixin):
         """The landing folder (``reader.landing_dir``, relative to the run's warehouse),
         seeded with the first events when missing; absolute, because Spark resolves
         relative paths from its own working directory."""
-        conf = self.init_conf
-        if isinstance(conf, (str, Path)):  # a config path, as `dltflow run --conf` passes it
-            conf = yaml.safe_load(Path(conf).read_text(encoding="utf-8"))
-        configured = Path(((conf or {}).get("reader") or {}).get("landing_dir", "cdc_landing"))
+        reader = self.pipeline_config.get("reader") or {}  # the config's own section
+        configured = Path(reader.get("landing_dir", "cdc_landing"))
         folder = (Path(current_warehouse() or DEFAULT_WAREHOUSE) / configured).resolve()
         if not folder.exists():
             write_batch(folder, "changes-0001", FIRST_EVENTS)

@@ -197,19 +197,9 @@ def test_template_tests_pass(template_project: Path) -> None:
     assert "2 passed" in completed.stdout
 
 
-def _run_takes_deployment_files() -> bool:
-    from dltflow.cli.run import run
-
-    return any(param.name == "deployment_file" for param in run.params)
-
-
-# Depends on the local-engine helper's `dltflow run --deployment-file`; skipped (with this
-# reason) only while that command is not there yet.
-@pytest.mark.skipif(not _run_takes_deployment_files(),
-                    reason="dltflow run does not take --deployment-file yet")
 def test_template_runs_locally_from_its_deployment_file(
         template_project: Path, spark: object, monkeypatch: pytest.MonkeyPatch) -> None:
-    # The same code path as the deployed notebook (dltflow.deploy.launcher), on the test
+    # The same code path as the deployed notebook (dltflow.runtime.launch), on the test
     # session; `spark` makes sure that session exists before the command looks for one.
     monkeypatch.chdir(template_project)
     result = CliRunner().invoke(cli, ["run", "--deployment-file", "workflows/sample.yml",

@@ -324,3 +324,22 @@ def test_jvm_failure_shows_its_root_cause_and_a_hint(spark: SparkSession,
     debug = CliRunner().invoke(cli, ["--debug", "run", str(source), "--warehouse",
                                      str(tmp_path / "wh")])
     assert "Traceback" in debug.stderr
+
+
+def test_run_shows_only_dltflow_lines_and_keeps_spark_output_in_a_log(tmp_path: Path) -> None:
+    # A fresh process, so dltflow starts the JVM itself (the test session is not reused).
+    warehouse = tmp_path / "wh"
+    out = subprocess.run(
+        [sys.executable, "-c", "from dltflow.cli.interface import cli; cli()", "run",
+         str(SIMPLE), "--conf",
+         str(SIMPLE_CONF), "--warehouse", str(warehouse), "--output", "json"],
+        capture_output=True, text=True, cwd=ROOT, timeout=600)
+    assert out.returncode == 0, out.stderr
+    assert json.loads(out.stdout)["status"] == "COMPLETED"  # stdout: one JSON object only
+    noise = [line for line in out.stderr.splitlines()
+             if "log4j" in line or " WARN " in line or "jdk.incubator" in line
+             or "setLogLevel" in line]
+    assert noise == []
+    assert any(line.startswith("Update ") for line in out.stderr.splitlines())
+    log = (warehouse / "_logs" / "spark.log").read_text()
+    assert "log4j" in log  # what Spark said went to the log, not to the terminal

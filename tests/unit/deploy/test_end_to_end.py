@@ -15,9 +15,15 @@ from pathlib import Path
 import pytest
 from chispa import assert_df_equality
 
-from dltflow.deploy import Workspace, deploy, load_deployment, load_project, python_cells
+from dltflow.deploy import (
+    Workspace,
+    deploy,
+    deployment_definition,
+    load_deployment,
+    load_project,
+)
 from dltflow.deploy import target_from_project as target_of
-from dltflow.deploy.launcher import pipeline_definers
+from dltflow.deploy.notebook import python_cells
 
 
 def _download(client, folder: str, mount: Path) -> None:  # type: ignore[no-untyped-def]
@@ -73,10 +79,10 @@ def test_local_run_of_the_deployment_file_is_the_same_pipeline(project: Path, sp
     from dltflow.local import run
 
     monkeypatch.chdir(project)
-    definers = pipeline_definers("workflows/people.yml", "dev")
-    assert [d.__name__ for d in definers] == [
+    definition = deployment_definition("workflows/people.yml", "dev")
+    assert [t.name for t in definition.tasks] == [
         "people-pipeline:sample_pkg.pipelines.people.PeoplePipeline"]
-    outcome = run("workflows/people.yml", environment="dev", spark=spark,
+    outcome = run(definition, spark=spark,
                   warehouse=tmp_path / "wh", schema="e2e_local")
     assert outcome.status == "COMPLETED", outcome.error
     assert outcome.datasets["people"].dropped_rows == 2

@@ -20,7 +20,8 @@ from pyspark.sql import DataFrame, SparkSession
 from dltflow.cli.interface import cli
 from dltflow.exceptions import ConfigError, InvalidNameError, UnsafePathError
 from dltflow.graph import api as dlt
-from dltflow.local import Warehouse, run
+from dltflow.local import run
+from dltflow.local.storage import Warehouse
 from dltflow.quality import DLTMetaMixin
 
 HOSTILE = ["../../victim", "../victim", "/tmp/dltflow-victim", "a/b", "a\\b", "..",

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import sys
 import textwrap
+from pathlib import Path
 
+import pytest
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 
@@ -148,3 +150,12 @@ def test_mixin_file_with_conf_path(spark, tmp_path):
     assert result.status == "COMPLETED", result.error
     assert result.datasets["small_squares"].output_rows == 8
     assert result.datasets["small_squares"].dropped_rows == 2
+
+
+def test_run_rejects_what_is_not_a_definition(spark: SparkSession, tmp_path: Path) -> None:
+    from dltflow.exceptions import ConfigError
+
+    with pytest.raises(ConfigError, match="cannot run"):
+        run(42, spark=spark, warehouse=tmp_path)  # type: ignore[arg-type]
+    with pytest.raises(ConfigError, match="conf= is the config of a pipeline file"):
+        run(lambda: None, conf={"dlt": []}, spark=spark, warehouse=tmp_path)

@@ -1,5 +1,5 @@
-"""``launch``: import from the artifacts, configure, instantiate, launch — no Spark needed
-(registration is lazy, so a stand-in session object is enough)."""
+"""``dltflow.runtime.launch``: import from the artifacts, configure, instantiate, launch;
+no Spark needed (registration is lazy, so a stand-in session object is enough)."""
 
 from __future__ import annotations
 
@@ -8,10 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from dltflow.deploy.launcher import launch, pipeline_definers
 from dltflow.exceptions import ConfigError
 from dltflow.graph import InMemoryRegistry, registration_context
-from tests.unit.deploy.conftest import CONF_YML, build_project, write
+from dltflow.runtime import launch
+from tests.unit.deploy.conftest import CONF_YML, write
 
 SESSION = object()
 
@@ -97,15 +97,3 @@ def test_stale_same_named_package_is_not_used(root: Path, tmp_path: Path) -> Non
     assert Path(sys.modules["lpkg.sigs"].__file__).is_relative_to(root)
     with pytest.raises(ConfigError, match="stale copy imported"):
         launch(SESSION, artifact_root=str(other), module="lpkg.sigs", class_name="Keywords")
-
-
-def test_pipeline_definers_use_project_root_and_default_launch_method(tmp_path: Path) -> None:
-    root = build_project(tmp_path / "p")
-    text = (root / "dltflow.yml").read_text().replace("{name: sample_pkg}",
-                                                      "{name: sample_pkg, launch_method: launch}")
-    (root / "dltflow.yml").write_text(text)
-    (definer,) = pipeline_definers(root / "workflows/people.yml", "dev")
-    assert definer.artifact_root == str(root.resolve())  # type: ignore[attr-defined]
-    # PeoplePipeline has no `launch`, so the project default falls back to registering
-    assert definer.launch_method is None  # type: ignore[attr-defined]
-    assert definer.conf_path == "conf/people.yml"  # type: ignore[attr-defined]

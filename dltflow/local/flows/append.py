@@ -1,0 +1,97 @@
+"""Executor of streaming tables' queries and append flows, and the micro-batch loop.
+
+A streaming query runs with ``foreachBatch`` and ``trigger(availableNow=True)`` and a
+checkpoint per flow under the table's folder, so each run processes only the input
+that arrived since the previous one, then stops. Every micro-batch is written to
+staging, its expectations counted and checked, and only then appended to the table;
+the batch id is recorded so a retried batch is never appended twice. An exception
+raised inside a micro-batch stops the stream before its checkpoint commits, and is
+re-raised as is.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+from dltflow.local.context import writer
+from dltflow.local.counting import FlowCounts, checked_write
+
+if TYPE_CHECKING:
+    from pyspark.sql import DataFrame
+
+    from dltflow.local.context import RunContext
+    from dltflow.local.plan import PlanStep
+    from dltflow.local.plan_flows import AppendFlowPlan, PlannedFlow, QueryFlow
+
+
+def stream_batches(ctx: RunContext, df: DataFrame, step: PlanStep, flow: PlannedFlow,
+                   each: Callable[[DataFrame, int], None], *,
+                   output_mode: str = "append") -> None:
+    """Run ``each`` on every new micro-batch of ``df`` (available-now), then stop."""
+    errors: list[BaseException] = []
+
+    def guarded(batch: DataFrame, batch_id: int) -> None:
+        if ctx.warehouse.batch_done(step.name, flow.name, batch_id):
+            return
+        try:
+            each(batch, batch_id)
+        except BaseException as err:
+            errors.append(err)
+            raise
+        ctx.warehouse.mark_batch(step.name, flow.name, batch_id)
+
+    checkpoint = ctx.warehouse.checkpoint(step.name, flow.name)
+    query = (df.writeStream.foreachBatch(guarded).outputMode(output_mode)
+             .option("checkpointLocation", str(checkpoint))
+             .trigger(availableNow=True).start())
+    try:
+        query.awaitTermination()
+    except Exception:
+        if errors:
+            raise errors[0] from None
+        raise
+    if errors:
+        raise errors[0]
+
+
+def run_append(ctx: RunContext, step: PlanStep, flow: QueryFlow | AppendFlowPlan,
+               counts: FlowCounts) -> str:
+    """Append the flow's new rows to its streaming table."""
+    if flow.once and ctx.warehouse.once_done(step.name, flow.name):
+        return "SKIPPED"
+    table = ctx.ensure_table(step)
+    df = ctx.query(step, flow)
+    specs = table.expectations
+
+    def append(batch: DataFrame, _batch_id: int | None = None) -> None:
+        with ctx.warehouse.staged(step.name) as staged:
+            checked_write(batch, step.name, specs,
+                          lambda out: writer(out, table).parquet(str(staged)), counts)
+        ctx.warehouse.append(step.name, staged)
+
+    if df.isStreaming:
+        try:
+            stream_batches(ctx, df, step, flow, append)
+        except Exception as err:
+            if "STREAMING_OUTPUT_MODE" not in str(err):
+                raise
+            _stream_complete(ctx, df, step, flow, counts)
+    else:
+        append(df)
+    if flow.once:
+        ctx.warehouse.mark_once(step.name, flow.name)
+    return "COMPLETED"
+
+
+def _stream_complete(ctx: RunContext, df: DataFrame, step: PlanStep, flow: PlannedFlow,
+                     counts: FlowCounts) -> None:
+    """A streaming aggregation without a watermark runs in complete mode, as in DLT:
+    every micro-batch is the whole result and replaces the table atomically."""
+    def replace(batch: DataFrame, _batch_id: int) -> None:
+        latest = FlowCounts(step.name)
+        ctx.publish(step, batch, step.dataset.expectations, latest)
+        counts.output_rows, counts.dropped_rows = latest.output_rows, latest.dropped_rows
+        counts.expectations = latest.expectations
+
+    stream_batches(ctx, df, step, flow, replace, output_mode="complete")

@@ -1,0 +1,43 @@
+"""Executor of a batch dataset's query: a view kept in memory, or a table rewritten."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from dltflow.graph.expectations import kept_rows
+from dltflow.local.counting import FlowCounts, checked_write
+
+if TYPE_CHECKING:
+    from dltflow.local.context import RunContext
+    from dltflow.local.plan import PlanStep
+    from dltflow.local.plan_flows import QueryFlow
+
+
+def run_view(ctx: RunContext, step: PlanStep, flow: QueryFlow, counts: FlowCounts) -> str:
+    """Compute a view; its expectations are counted (one no-op write) but nothing stored."""
+    df = ctx.query(step, flow)
+    specs = step.dataset.expectations
+    if specs and df.isStreaming:  # checked and counted per micro-batch, kept for readers
+        from dltflow.local import stream_views
+        from dltflow.local.flows.append import stream_batches
+
+        if ctx.refreshing(step.name):
+            stream_views.reset(ctx.warehouse, step.name)
+        ctx.views[step.name] = stream_views.checked_stream(
+            ctx.spark, ctx.warehouse, step.name, df.schema, specs,
+            lambda each: stream_batches(ctx, df, step, flow, each), counts)
+        return "COMPLETED"
+    if specs:
+        checked_write(df, step.name, specs,
+                      lambda out: out.write.format("noop").mode("overwrite").save(), counts)
+    else:
+        counts.output_rows = None  # a view is not materialized: nothing was counted
+    ctx.views[step.name] = kept_rows(df, specs)
+    return "COMPLETED"
+
+
+def run_batch(ctx: RunContext, step: PlanStep, flow: QueryFlow, counts: FlowCounts) -> str:
+    """Recompute a table (or materialized view) and publish it atomically."""
+    df = ctx.query(step, flow)
+    ctx.publish(step, df, step.dataset.expectations, counts)
+    return "COMPLETED"

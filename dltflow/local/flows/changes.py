@@ -1,0 +1,66 @@
+"""Executor of ``apply_changes`` flows, and the CDC state both CDC executors share.
+
+The target's full history is kept as a *state* slot beside the table; each batch of
+change events is folded into it (:mod:`dltflow.local.cdc`), the new state is written
+atomically, and the table is republished as what the state shows.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from dltflow.local import cdc
+from dltflow.local.counting import FlowCounts
+from dltflow.local.flows.append import stream_batches
+
+if TYPE_CHECKING:
+    from pyspark.sql import DataFrame
+
+    from dltflow.local.context import RunContext
+    from dltflow.local.plan import PlanStep
+    from dltflow.local.plan_flows import ChangesFlowPlan
+
+
+def stored_state(ctx: RunContext, name: str) -> DataFrame | None:
+    """The CDC state of ``name`` from earlier runs, or None."""
+    return ctx.warehouse.read(name, slot="state") if ctx.warehouse.exists(name, "state") \
+        else None
+
+
+def republish(ctx: RunContext, step: PlanStep, new_state: DataFrame, flow: Any,
+              counts: FlowCounts) -> None:
+    """Persist ``new_state`` atomically, then publish what the table shows."""
+    with ctx.warehouse.staged(step.name) as staged:
+        new_state.write.mode("overwrite").parquet(str(staged))
+    ctx.warehouse.publish(step.name, staged, new_state.schema, slot="state")
+    visible = cdc.visible(ctx.warehouse.read(step.name, slot="state"), flow)
+    latest = FlowCounts(step.name)
+    ctx.publish(step, visible, (), latest)
+    counts.output_rows = latest.output_rows  # the table's size after this flow
+
+
+def _source_streams(ctx: RunContext, name: str) -> bool:
+    if name in ctx.views:
+        return bool(ctx.views[name].isStreaming)
+    return any(s.name == name and s.mode == "streaming" for s in ctx.plan.steps)
+
+
+def run_apply_changes(ctx: RunContext, step: PlanStep, flow: ChangesFlowPlan,
+                      counts: FlowCounts) -> str:
+    """Apply the source's change events to the target (incrementally when streaming)."""
+    element = flow.element
+    if element.once and ctx.warehouse.once_done(step.name, flow.name):
+        return "SKIPPED"
+    changes = ctx.read(element.source, streaming=_source_streams(ctx, element.source))
+
+    def apply(batch: DataFrame, _batch_id: int | None = None, *, fresh: bool = False) -> None:
+        state = None if fresh else stored_state(ctx, step.name)
+        republish(ctx, step, cdc.apply_changes(state, batch, element), element, counts)
+
+    if changes.isStreaming:
+        stream_batches(ctx, changes, step, flow, apply)
+    else:  # a batch source holds the whole history: recompute from scratch
+        apply(changes, fresh=True)
+    if element.once:
+        ctx.warehouse.mark_once(step.name, flow.name)
+    return "COMPLETED"
