@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from dltflow import __version__
 from dltflow.deploy import (
     DeployEvent,
     Workspace,
@@ -19,6 +20,7 @@ from dltflow.deploy import (
     target_from_project,
     wait_for_update,
 )
+from dltflow.deploy.wheels import dltflow_wheel
 from dltflow.exceptions import DeployError
 from tests.fakeworkspace import FakeWorkspace, Fault
 from tests.fakeworkspace.server import TOKEN
@@ -55,7 +57,10 @@ def test_first_deploy_uploads_and_creates(project: Path, fake: FakeWorkspace, cl
     notebook = fake.notebooks[_notebook_path(fake, pipeline.pipeline_id)].decode()
     assert notebook.startswith("# Databricks notebook source")
     assert f"'/Workspace{root}'" in notebook
-    assert "# MAGIC %pip install dltflow==" in notebook and "pyyaml" in notebook
+    assert "%pip" not in notebook  # dependencies go through environment.dependencies
+    wheel = f"/Workspace{root}/_wheels/dltflow-{__version__}-py3-none-any.whl"
+    assert stored.spec["environment"]["dependencies"] == [wheel, "pyyaml"]
+    assert fake.workspace_files[wheel.removeprefix("/Workspace")] == dltflow_wheel().data
     assert any(e.kind == "upload" for e in events)
 
 
@@ -67,7 +72,7 @@ def test_second_deploy_changes_nothing(project: Path, fake: FakeWorkspace, clien
     assert second.uploaded == () and second.digest == first.digest
     assert [p.action for p in second.pipelines] == ["unchanged"]
     assert len(fake.pipelines) == 1
-    assert {e.kind for e in events} == {"reuse", "unchanged"}
+    assert {e.kind for e in events} == {"wheel", "reuse", "unchanged"}
 
 
 def test_changed_code_edits_the_same_pipeline(project: Path, fake: FakeWorkspace,
