@@ -86,7 +86,8 @@ def task_problems(root: Path, item: TaskItem, default_launch_method: str | None 
 
 
 def _dlt_entries(path: Path, source: str) -> list[tuple[int, str]]:
-    from dltflow.quality.config import load_dlt_config, read_config_file
+    from dltflow.configfile import read_config_file
+    from dltflow.quality.config import load_dlt_config
 
     conf = read_config_file(path)
     if not isinstance(conf, Mapping) or "dlt" not in conf:
