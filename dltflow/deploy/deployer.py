@@ -26,6 +26,7 @@ from dltflow.deploy.workspace import ExistingPipeline, Workspace
 from dltflow.exceptions import ConfigError, DeployError
 
 _TERMINAL = {"COMPLETED", "FAILED", "CANCELED"}
+_SHOWN_ERRORS = 3  # the first errors say why; later ones are mostly consequences
 
 
 @dataclass(frozen=True)
@@ -296,11 +297,10 @@ def wait_for_update(workspace: Workspace, pipeline_id: str, update_id: str, *,
         current = workspace.update_state(pipeline_id, update_id)
         # Events after the state: the events that explain a final state are then read too.
         for event in workspace.new_events(pipeline_id, update_id, seen):
-            level = event.get("level", "INFO")
-            message = f"[{level}] {event.get('event_type', 'event')}: {event.get('message', '')}"
-            if level == "ERROR":
-                errors.append(str(event.get("message", "")))
-            emit(DeployEvent("event", message, event))
+            line, error = describe_event(event)
+            if error is not None:
+                errors.append(error)
+            emit(DeployEvent("event", line, event))
         if current != state:
             state = current
             emit(DeployEvent("state", f"Update {update_id}: {state}", {"state": state}))
@@ -311,11 +311,36 @@ def wait_for_update(workspace: Workspace, pipeline_id: str, update_id: str, *,
                               f"within {timeout_seconds:.0f}s (last state {state}).")
         time.sleep(poll_seconds)
     if state != "COMPLETED":
-        detail = ("\n  " + "\n  ".join(errors)) if errors else ""
+        detail = ("\n  " + "\n  ".join(errors[:_SHOWN_ERRORS])) if errors else \
+            "\n  (the event log holds no error event for this update)"
         raise DeployError(f"update {update_id} of pipeline {pipeline_id} ended {state}{detail}"
                           f"\nHint: open {workspace.pipeline_url(pipeline_id)} for the "
                           "full event log.")
     return state
+
+
+def describe_event(event: dict[str, Any]) -> tuple[str, str | None]:
+    """One progress line for a pipeline event, and its error text when it is an error.
+
+    A ``flow_progress`` event names its flow (``people: Flow 'people' is RUNNING.``); an
+    error's text is its message followed by the messages of its exceptions, where DLT
+    puts the actual cause.
+    """
+    level = event.get("level", "INFO")
+    origin = event.get("origin") or {}
+    message = str(event.get("message", ""))
+    if event.get("event_type") == "flow_progress" and origin.get("flow_name"):
+        line = f"  flow {origin['flow_name']}: {message}"
+    else:
+        line = f"[{level}] {event.get('event_type', 'event')}: {message}"
+    causes = [f"{e.get('class_name', 'error').rsplit('.', 1)[-1]}: "
+              f"{str(e.get('message', '')).strip().splitlines()[0] if e.get('message') else ''}"
+              for e in (event.get("error") or {}).get("exceptions", [])]
+    if level != "ERROR" and not causes:
+        return line, None
+    flow = f"flow {origin['flow_name']}: " if origin.get("flow_name") else ""
+    error = flow + " ".join([message, *causes]).strip()
+    return (line + "".join(f"\n    {c}" for c in causes)), error
 
 
 def spec_root(spec_path: Path) -> Path:

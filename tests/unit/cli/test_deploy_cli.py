@@ -81,6 +81,8 @@ def test_run_and_wait(fake: FakeWorkspace) -> None:
     failed = invoke("--run", "--wait")
     assert failed.exit_code == 1
     assert "ended FAILED" in failed.stderr and "expectation violated" in failed.stderr
+    assert "flow people: Flow 'people' is RUNNING." in failed.stderr  # per-flow progress
+    assert "Expectation 'valid_age' on dataset 'people' was violated" in failed.stderr
 
 
 @pytest.mark.parametrize(("args", "message"), [
