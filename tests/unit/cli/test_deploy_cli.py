@@ -174,3 +174,16 @@ def test_dry_run_lists_exactly_the_files_it_would_upload(fake: FakeWorkspace) ->
     assert listed == ["_wheels/dltflow-0.2.0-py3-none-any.whl", "conf/people.yml",
                       "sample_pkg/__init__.py",
                       "sample_pkg/pipelines/__init__.py", "sample_pkg/pipelines/people.py"]
+
+
+def test_dry_run_after_a_deploy_still_prints_notebook_and_body(fake: FakeWorkspace) -> None:
+    assert invoke().exit_code == 0
+    fake.clear_log()
+    result = invoke("--dry-run")
+    assert result.exit_code == 0, result.output
+    assert fake.writes() == []
+    (pipeline_id,) = fake.pipelines
+    assert "(unchanged, already deployed) ---\n# Databricks notebook source" in result.stdout
+    assert (f"--- PUT /api/2.0/pipelines/{pipeline_id} (settings unchanged, would not be "
+            "sent) ---") in result.stdout
+    assert '"environment": {' in result.stdout and "people-pipeline: unchanged" in result.stdout
