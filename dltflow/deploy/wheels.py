@@ -40,6 +40,8 @@ _FIXED_TIME = (1980, 1, 1, 0, 0, 0)
 _EPOCH = "315532800"  # 1980-01-01, the earliest time a zip can hold
 _PACKAGING_FILES = ("pyproject.toml", "setup.py")
 _BUILD_TIMEOUT = 900
+#: Requirements of dltflow left out of the wheel a pipeline installs: its runtime has them.
+RUNTIME_PROVIDED = frozenset({"pyspark"})
 
 
 @dataclass(frozen=True)
@@ -130,7 +132,8 @@ def _package_files(package_dir: Path) -> list[Path]:
 
 
 def _metadata_headers(package_dir: Path, version: str) -> str:
-    """Core metadata: name, version, Python and the runtime requirements (no extras)."""
+    """Core metadata: name, version, Python and the runtime requirements (no extras, and
+    not what every pipeline runtime already provides)."""
     from importlib import metadata
 
     requires: list[str] = _source_requirements(package_dir.parent) or []
@@ -153,8 +156,14 @@ def _metadata_headers(package_dir: Path, version: str) -> str:
                           "--dltflow-requirement with a wheel path the pipeline can reach.")
     lines = ["Metadata-Version: 2.1", "Name: dltflow", f"Version: {version}",
              f"Summary: {summary}", f"Requires-Python: {python}"]
-    lines += [f"Requires-Dist: {r}" for r in requires]
+    lines += [f"Requires-Dist: {r}" for r in requires if not _runtime_provided(r)]
     return "\n".join(lines) + "\n"
+
+
+def _runtime_provided(requirement: str) -> bool:
+    """pyspark comes with every pipeline's runtime (Databricks Runtime, or Spark Connect on
+    serverless); a pyspark pip-installed from an index would shadow it."""
+    return re.split(r"[\s<>=!~;\[(]", requirement.strip(), maxsplit=1)[0].lower() in RUNTIME_PROVIDED
 
 
 def _source_requirements(source_root: Path) -> list[str] | None:

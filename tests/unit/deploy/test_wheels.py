@@ -39,6 +39,7 @@ def test_dltflow_wheel_is_the_running_package_and_reproducible() -> None:
     requires = meta.get_all("Requires-Dist") or []
     assert any(r.startswith("pydantic") for r in requires)
     assert not any("extra ==" in r for r in requires)
+    assert not any(r.startswith("pyspark") for r in requires)  # the runtime's own Spark
     assert "dltflow = dltflow.cli.interface:cli" in archive.read(
         f"{info}/entry_points.txt").decode()
     record = archive.read(f"{info}/RECORD").decode().splitlines()
