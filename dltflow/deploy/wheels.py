@@ -163,7 +163,8 @@ def _metadata_headers(package_dir: Path, version: str) -> str:
 def _runtime_provided(requirement: str) -> bool:
     """pyspark comes with every pipeline's runtime (Databricks Runtime, or Spark Connect on
     serverless); a pyspark pip-installed from an index would shadow it."""
-    return re.split(r"[\s<>=!~;\[(]", requirement.strip(), maxsplit=1)[0].lower() in RUNTIME_PROVIDED
+    name = re.split(r"[\s<>=!~;\[(]", requirement.strip(), maxsplit=1)[0]
+    return name.lower() in RUNTIME_PROVIDED
 
 
 def _source_requirements(source_root: Path) -> list[str] | None:
