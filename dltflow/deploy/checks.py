@@ -30,7 +30,8 @@ RECREATING_KEYS = ("catalog", "storage")
 
 def check_deployment(spec: DeploymentSpec, workflows: Sequence[Workflow] | None = None, *,
                      default_launch_method: str | None = None,
-                     include_files: Sequence[str] = ()) -> None:
+                     include_files: Sequence[str] = (),
+                     artifact_path: str | None = None) -> None:
     """Raise one :class:`ConfigError` listing every task problem of ``workflows``.
 
     Args:
@@ -39,6 +40,7 @@ def check_deployment(spec: DeploymentSpec, workflows: Sequence[Workflow] | None 
         default_launch_method: the project's launch method, for tasks that set none.
         include_files: ``include.files`` of ``dltflow.yml``; a config the upload rules
             leave out is not read here (the plan reports it as such).
+        artifact_path: where artifacts go; serverless compute cannot read ``dbfs:/``.
 
     Raises:
         ConfigError: naming the deployment file, the workflow, the task field and, for a
@@ -53,6 +55,10 @@ def check_deployment(spec: DeploymentSpec, workflows: Sequence[Workflow] | None 
             where = workflow_label(spec, wf)
             problems += [f"{where}: field 'tasks.items[{i}].{field}' {p}" for field, p in
                          task_problems(spec.project_root, item, default_launch_method, rules)]
+        if wf.settings.get("serverless") is True and (artifact_path or "").startswith("dbfs:"):
+            problems.append(f"{workflow_label(spec, wf)}: field 'serverless': serverless "
+                            f"compute cannot read DBFS, where artifact_path {artifact_path!r} "
+                            "puts the code; use a /Workspace/... or /Volumes/... artifact_path")
     if problems:
         raise ConfigError(problems, source=str(spec.path),
                           hint="fix the task's config or class, then run `dltflow validate` "

@@ -126,7 +126,7 @@ def deploy(spec: DeploymentSpec, target: DeployTarget, workspace: Workspace | No
         raise DeployError("deploying needs a workspace client; only --dry-run works without.")
     chosen = spec.select(workflows)
     check_deployment(spec, chosen, default_launch_method=target.launch_method,
-                     include_files=target.include_files)
+                     include_files=target.include_files, artifact_path=target.artifact_path)
     shipped = ship_wheels(spec.project_root, dltflow_requirement=dltflow_requirement)
     for wheel in shipped.all:
         emit(DeployEvent("wheel", f"Wheel {wheel.filename} (sha256 {wheel.digest[:12]}, "

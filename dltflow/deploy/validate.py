@@ -60,6 +60,6 @@ def validate_deployment(deployment_file: str | Path, environment: str, *,
     target = target_from_project(load_project(root), environment)
     chosen = spec.select(list(workflows) if workflows else None)
     check_deployment(spec, chosen, default_launch_method=target.launch_method,
-                     include_files=target.include_files)
+                     include_files=target.include_files, artifact_path=target.artifact_path)
     plan_deployment(spec, target, workflows=chosen)  # paths, upload rules, rendering
     return ValidationResult(path, environment, tuple(wf.name for wf in chosen))

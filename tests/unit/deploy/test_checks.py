@@ -159,3 +159,11 @@ def test_keys_come_from_the_sdk_models_not_a_list() -> None:
                                                  "days_of_week": ["MONDAY"]}}) == []
     (problem,) = settings_problems({"environment": {"dependencie": ["x"]}})
     assert "field 'environment.dependencie'" in problem and "'dependencies'" in problem
+
+
+def test_serverless_with_dbfs_artifacts_is_refused(server: FakeWorkspace) -> None:
+    project = Path("dltflow.yml")
+    project.write_text(project.read_text().replace("/Workspace/Shared/.dltflow/sample/art",
+                                                   "dbfs:/dltflow/sample"))
+    _workflow("development: true", "serverless: true")
+    _refused(server, f"{WF}: field 'serverless'", "cannot read DBFS", "dbfs:/dltflow/sample")
