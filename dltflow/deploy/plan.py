@@ -136,8 +136,11 @@ def plan_deployment(spec: DeploymentSpec, target: DeployTarget, *,
     resolved = {wf.name: resolve_tasks(root, wf, default_launch_method=target.launch_method)
                 for wf in chosen}
     shipped = [*wheels, *([project_wheel] if project_wheel is not None else [])]
+    plain = frozenset(project_relative(root, item.python_file) for wf in chosen
+                      for item, task in zip(wf.tasks.items, resolved[wf.name], strict=True)
+                      if not task.class_name)
     files = collect_files(root, chosen, target, source=str(spec.path),
-                          loose_code=project_wheel is None)
+                          loose_code=project_wheel is None, plain_sources=plain)
     files = tuple(sorted([*files, *(ArtifactFile(f"{WHEELS_DIR}/{w.filename}", w.data)
                                     for w in shipped)], key=lambda f: f.relative))
     digest = artifact_digest(files)
@@ -154,7 +157,8 @@ def plan_deployment(spec: DeploymentSpec, target: DeployTarget, *,
         tasks = tuple(resolved[wf.name])
         if project_wheel is not None:
             _check_in_wheel(spec, wf, tasks, project_wheel)
-            tasks = tuple(replace(t, code_on_path=False) for t in tasks)
+            tasks = tuple(replace(t, code_on_path=False) if t.class_name else t
+                          for t in tasks)
         dependencies, installs = _dependencies(root, wf, artifact_root)
         try:
             source = render_notebook(tasks, artifact_root=artifact_root.runtime_path,
@@ -180,6 +184,8 @@ def _check_in_wheel(spec: DeploymentSpec, wf: Workflow, tasks: Sequence[Notebook
                     wheel: BuiltWheel) -> None:
     names = set(wheel.names())
     for i, task in enumerate(tasks):
+        if not task.class_name:  # a plain source travels as a file, run with runpy
+            continue
         module_file = task.module.replace(".", "/")
         if f"{module_file}.py" not in names and f"{module_file}/__init__.py" not in names:
             raise ConfigError(
@@ -192,12 +198,13 @@ def _check_in_wheel(spec: DeploymentSpec, wf: Workflow, tasks: Sequence[Notebook
 
 
 def collect_files(root: Path, workflows: Iterable[Workflow], target: DeployTarget, *,
-                  source: str = "deployment file", loose_code: bool = True
-                  ) -> tuple[ArtifactFile, ...]:
+                  source: str = "deployment file", loose_code: bool = True,
+                  plain_sources: frozenset[str] = frozenset()) -> tuple[ArtifactFile, ...]:
     """The code package, the conf folder, and every file a task names, sorted.
 
     With ``loose_code=False`` (the project ships as a wheel) the code package and the
-    tasks' Python files stay out; configs and file dependencies still travel.
+    tasks' Python files stay out; configs, file dependencies and plain DLT source files
+    (``plain_sources``, project-relative: run with runpy, never imported) still travel.
 
     Dotfiles, private keys, well-known secret files and git-ignored files are left out
     (:class:`~dltflow.deploy.files.UploadRules`) unless ``include.files`` names them.
@@ -218,7 +225,7 @@ def collect_files(root: Path, workflows: Iterable[Workflow], target: DeployTarge
         for i, item in enumerate(wf.tasks.items):
             where = f"{wf.name}: tasks.items[{i}]"
             python_file = project_relative(root, item.python_file)
-            if loose_code:
+            if loose_code or python_file in plain_sources:
                 named.append((f"{where}.python_file", python_file))
                 paths.update(_package_inits(root, python_file))
             if item.conf_path:

@@ -4,6 +4,7 @@ does to a deployed pipeline (over real HTTP against the fake workspace)."""
 
 from __future__ import annotations
 
+import base64
 import io
 import zipfile
 from email.parser import Parser
@@ -111,3 +112,22 @@ def test_a_task_outside_the_packaged_code_is_refused(tmp_path: Path, fake: FakeW
         _deploy(root, client)
     assert "module extra.other is not in the project's wheel" in str(info.value)
     assert fake.writes() == []
+
+
+def test_a_plain_source_travels_as_a_file_next_to_the_project_wheel(
+        tmp_path: Path, fake: FakeWorkspace, client) -> None:
+    root = _template(tmp_path / "proj")
+    plain = root / "wheel_demo/pipelines/plain.py"
+    plain.write_text("import dlt\n\n\n@dlt.table\ndef ones():\n    return spark.range(1)\n")
+    workflow = root / "workflows/sample.yml"
+    workflow.write_text(workflow.read_text().replace(
+        "wheel_demo/pipelines/sample.py", "wheel_demo/pipelines/plain.py"))
+    result = _deploy(root, client)
+    art = f"/Shared/.dltflow/wheel_demo/artifacts/{result.digest}"
+    assert f"{art}/wheel_demo/pipelines/plain.py" in fake.workspace_files  # runpy reads it
+    assert fake.workspace_files[f"{art}/wheel_demo/pipelines/plain.py"] == plain.read_bytes()
+    assert f"{art}/wheel_demo/pipelines/sample.py" not in fake.workspace_files  # in the wheel
+    (pipeline_id,) = fake.pipelines
+    notebook = fake.pipelines[pipeline_id].spec["libraries"][-1]["notebook"]["path"]
+    source = base64.b64decode(client.workspace.export(notebook).content).decode()
+    assert f"/Workspace{art}/wheel_demo/pipelines/plain.py" in source
