@@ -28,7 +28,7 @@ __all__ = ["launch"]
 
 def launch(spark: SparkSession | None, *, artifact_root: str, module: str, class_name: str,
            conf_path: str | None = None, parameters: Sequence[str] = (),
-           launch_method: str | None = None) -> Any:
+           launch_method: str | None = None, code_on_path: bool = True) -> Any:
     """Import a pipeline class from the artifacts, configure it, and launch it.
 
     Args:
@@ -41,6 +41,8 @@ def launch(spark: SparkSession | None, *, artifact_root: str, module: str, class
             ``--conf`` of ``parameters``.
         parameters: the task's parameters; only ``--conf``/``--conf-file`` is read.
         launch_method: method to call; None calls ``instance.register_datasets()``.
+        code_on_path: import ``module`` from ``artifact_root`` (loose files); False
+            imports it as installed (the project's wheel), reading only config there.
 
     Returns:
         Whatever the launch method returns.
@@ -50,11 +52,11 @@ def launch(spark: SparkSession | None, *, artifact_root: str, module: str, class
         NoSparkSessionError: ``spark`` is None and no session is active.
     """
     root = str(Path(artifact_root))
-    if root not in sys.path:
+    if code_on_path and root not in sys.path:
         sys.path.insert(0, root)
     if not class_name:  # a plain DLT source file: executed as Databricks runs it
         return _run_source(root, module, spark if spark is not None else _active_spark())
-    cls = _import_class(root, module, class_name)
+    cls = _import_class(root if code_on_path else None, module, class_name)
     conf_file = conf_path or conf_argument(parameters)
     conf = read_config_file(Path(root) / conf_file) if conf_file else None
     session = spark if spark is not None else _active_spark()
@@ -88,16 +90,18 @@ def _run_source(root: str, module: str, spark: Any) -> None:
                           hint="fix the error in the pipeline file.") from err
 
 
-def _import_class(root: str, module: str, class_name: str) -> type:
-    _forget_stale(module, root)
+def _import_class(root: str | None, module: str, class_name: str) -> type:
+    if root is not None:
+        _forget_stale(module, root)
+    where = root or "the installed packages"
     try:
         imported = importlib.import_module(module)
     except ImportError as err:
-        raise ConfigError(f"cannot import {module} from {root}: {err}", source=module,
+        raise ConfigError(f"cannot import {module} from {where}: {err}", source=module,
                           hint="check python_file, and that its dependencies are "
                                "installed.") from err
     except Exception as err:  # user code failing at import time: say where
-        raise ConfigError(f"importing {module} from {root} failed: "
+        raise ConfigError(f"importing {module} from {where} failed: "
                           f"{type(err).__name__}: {err}", source=module,
                           hint="fix the error in the module's top-level code.") from err
     cls = getattr(imported, class_name, None)

@@ -22,3 +22,9 @@ def project_root() -> Path:
 settings.register_profile("ci", derandomize=True, print_blob=True)
 if os.environ.get("CI"):
     settings.load_profile("ci")
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _shared_wheel_cache(tmp_path_factory: pytest.TempPathFactory) -> None:
+    """Deploys of identical projects in one run share built wheels (by source digest)."""
+    os.environ.setdefault("DLTFLOW_CACHE_DIR", str(tmp_path_factory.mktemp("dltflow-cache")))

@@ -37,8 +37,12 @@ __all__ = ["deploy_py_dlt"]
 @click.option("--profile", metavar="NAME",
               help="Databricks config profile (overrides the target's).")
 @click.option("--dltflow-requirement", envvar="DLTFLOW_REQUIREMENT", metavar="SPEC",
-              help="What the notebook's %pip installs for dltflow (default: dltflow==<this "
-                   "version>; e.g. a wheel in a volume).")
+              help="What the pipeline installs for dltflow, instead of the wheel of this "
+                   "dltflow that deploy builds and uploads (e.g. a wheel in a volume, or "
+                   "dltflow==0.2.0 from an index the workspace reaches).")
+@click.option("--allow-recreate", is_flag=True,
+              help="Allow changing catalog or storage of an existing pipeline (Databricks "
+                   "then recreates its tables).")
 @click.option("--keep", type=click.IntRange(min=0), default=1, show_default=True,
               metavar="N", help="After the switch, remove old notebooks and artifact folders "
               "dltflow created, keeping N earlier versions per pipeline for rollback "
@@ -49,7 +53,8 @@ __all__ = ["deploy_py_dlt"]
 def deploy_py_dlt(deployment_file: str | None, environment: str | None,
                   workflows: tuple[str, ...], as_individual: bool, dry_run: bool,
                   run_now: bool, wait: bool, full_refresh: bool, profile: str | None,
-                  dltflow_requirement: str | None, keep: int, poll_seconds: float,
+                  dltflow_requirement: str | None, keep: int, allow_recreate: bool,
+                  poll_seconds: float,
                   output: str) -> None:
     """Deploy the pipelines of a deployment file's environment to Databricks.
 
@@ -94,7 +99,8 @@ def deploy_py_dlt(deployment_file: str | None, environment: str | None,
     echo = _Echo(output, dry_run)
     result = deploy(spec, target, Workspace(client), workflows=workflows or None,
                     as_individual=as_individual, dry_run=dry_run, on_event=echo.event,
-                    dltflow_requirement=dltflow_requirement, keep=keep)
+                    dltflow_requirement=dltflow_requirement, keep=keep,
+                    allow_recreate=allow_recreate)
     summary: dict[str, Any] = {
         "status": "succeeded", "dry_run": dry_run, "artifacts": result.artifact_root,
         "uploaded": len(result.uploaded), "removed": list(result.removed),
@@ -171,9 +177,12 @@ class _Echo:
         if self.output == "json":
             self.previews.append({"kind": event.kind, **event.data})
         elif event.kind == "notebook":
-            click.echo(f"--- notebook {event.data['path']} ---\n{event.data['source']}")
+            same = " (unchanged, already deployed)" if event.data.get("unchanged") else ""
+            click.echo(f"--- notebook {event.data['path']}{same} ---\n{event.data['source']}")
         else:
-            click.echo(f"--- {event.data['method']} {event.data['path']} ---\n"
+            same = " (settings unchanged, would not be sent)" if event.data.get(
+                "unchanged") else ""
+            click.echo(f"--- {event.data['method']} {event.data['path']}{same} ---\n"
                        + json.dumps(event.data["body"], indent=2, sort_keys=True))
 
     def summary(self, summary: dict[str, Any]) -> None:

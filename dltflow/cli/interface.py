@@ -23,8 +23,9 @@ def _add_commands() -> None:
     from dltflow.cli.init import init
     from dltflow.cli.report import report
     from dltflow.cli.run import run
+    from dltflow.cli.validate import validate
 
-    for command in (init, deploy_py_dlt, run, graph, report):
+    for command in (init, deploy_py_dlt, run, validate, graph, report):
         cli.add_command(command)
 
 

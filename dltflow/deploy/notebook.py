@@ -32,6 +32,8 @@ class NotebookTask:
             finds its own config).
         parameters: argv the class sees while it is constructed.
         launch_method: method to call; None calls ``register_datasets()``.
+        code_on_path: import the class from the artifact folder (a project without
+            packaging); False when the project's wheel is installed in the pipeline.
     """
 
     module: str
@@ -39,6 +41,7 @@ class NotebookTask:
     conf_path: str | None = None
     parameters: tuple[str, ...] = ()
     launch_method: str | None = None
+    code_on_path: bool = True
 
 
 @dataclass(frozen=True)
@@ -56,7 +59,8 @@ def render_notebook(tasks: Sequence[NotebookTask], *, artifact_root: str,
         tasks: what to launch, in order.
         artifact_root: the artifact folder as the cluster sees it (``/Workspace/...``,
             ``/Volumes/...``).
-        installs: ``%pip install`` cells, first in the notebook as DLT requires.
+        installs: ``%pip install`` cells, first in the notebook as DLT requires (only
+            for what ``environment.dependencies`` cannot say, such as another index).
         digest: the artifact digest, shown in the first cell (hex only).
 
     Raises:
@@ -111,10 +115,10 @@ def _task_cell(task: NotebookTask, artifact_root: str) -> str:
         if not _IDENTIFIER.match(name):
             raise ValueError(f"{label} {name!r} is not a Python identifier")
     root = repr(str(artifact_root))
+    path_lines = ["import sys", f"if {root} not in sys.path:",
+                  f"    sys.path.insert(0, {root})"] if task.code_on_path else []
     return "\n".join([
-        "import sys",
-        f"if {root} not in sys.path:",
-        f"    sys.path.insert(0, {root})",
+        *path_lines,
         "from dltflow.runtime import launch",
         "launch(",
         "    spark,",
@@ -124,6 +128,7 @@ def _task_cell(task: NotebookTask, artifact_root: str) -> str:
         f"    conf_path={_literal(task.conf_path)},",
         f"    parameters={[str(p) for p in task.parameters]!r},",
         f"    launch_method={_literal(task.launch_method)},",
+        *([] if task.code_on_path else ["    code_on_path=False,"]),
         ")",
     ])
 

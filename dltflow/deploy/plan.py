@@ -13,7 +13,7 @@ from __future__ import annotations
 import hashlib
 import re
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -22,10 +22,12 @@ from dltflow.deploy.files import UploadRules
 from dltflow.deploy.notebook import NotebookTask, PipInstall, render_notebook
 from dltflow.deploy.paths import RemotePath
 from dltflow.deploy.resolve import project_relative, resolve_tasks
-from dltflow.deploy.spec import DeploymentSpec, Workflow
+from dltflow.deploy.spec import DeploymentSpec, Workflow, workflow_label
+from dltflow.deploy.wheels import BuiltWheel
 from dltflow.exceptions import ConfigError
 
 MANIFEST = "dltflow-manifest.json"
+WHEELS_DIR = "_wheels"  # the wheels a pipeline installs, beside the project's files
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 _DIGEST_LENGTH = 16
 
@@ -104,7 +106,9 @@ class DeploymentPlan:
 
 def plan_deployment(spec: DeploymentSpec, target: DeployTarget, *,
                     workflows: Sequence[Workflow] | None = None, name_prefix: str = "",
-                    dltflow_requirement: str | None = None) -> DeploymentPlan:
+                    dltflow_requirement: str | None = None,
+                    wheels: Sequence[BuiltWheel] = (),
+                    project_wheel: BuiltWheel | None = None) -> DeploymentPlan:
     """The files, notebooks and settings for deploying ``workflows`` of ``spec``.
 
     Args:
@@ -112,8 +116,14 @@ def plan_deployment(spec: DeploymentSpec, target: DeployTarget, *,
         target: paths from ``dltflow.yml``.
         workflows: which workflows (default: all).
         name_prefix: prefix of every pipeline name (``[dev_me] `` for personal work).
-        dltflow_requirement: how the notebook installs dltflow (default
-            ``dltflow==<this version>``).
+        dltflow_requirement: how the pipeline installs dltflow (a requirement or path);
+            default: the first of ``wheels``, else ``dltflow==<this version>``.
+        wheels: wheels to upload and install first (dltflow's own).
+        project_wheel: the project's wheel; its code then does not travel as loose files.
+
+    Raises:
+        ConfigError: a task's module is not in the project's wheel, or a name or
+            requirement cannot be written safely.
     """
     if dltflow_requirement is not None and (_CONTROL.search(dltflow_requirement)
                                             or not dltflow_requirement.strip()):
@@ -125,17 +135,31 @@ def plan_deployment(spec: DeploymentSpec, target: DeployTarget, *,
     root = spec.project_root
     resolved = {wf.name: resolve_tasks(root, wf, default_launch_method=target.launch_method)
                 for wf in chosen}
-    files = collect_files(root, chosen, target, source=str(spec.path))
+    shipped = [*wheels, *([project_wheel] if project_wheel is not None else [])]
+    plain = frozenset(project_relative(root, item.python_file) for wf in chosen
+                      for item, task in zip(wf.tasks.items, resolved[wf.name], strict=True)
+                      if not task.class_name)
+    files = collect_files(root, chosen, target, source=str(spec.path),
+                          loose_code=project_wheel is None, plain_sources=plain)
+    files = tuple(sorted([*files, *(ArtifactFile(f"{WHEELS_DIR}/{w.filename}", w.data)
+                                    for w in shipped)], key=lambda f: f.relative))
     digest = artifact_digest(files)
     artifact_root = RemotePath.parse(target.artifact_path).child(digest)
     for file in files:  # every upload target checked before the first upload
         artifact_root.child(file.relative)
     notebooks_dir = RemotePath.parse(target.root_path, field="root_path").child("notebooks")
+    wheel_paths = [artifact_root.child(f"{WHEELS_DIR}/{w.filename}").runtime_path
+                   for w in shipped]
+    if dltflow_requirement or not wheels:
+        wheel_paths.insert(0, dltflow_requirement or f"dltflow=={__version__}")
     plans = []
     for wf in chosen:
-        installs = _installs(root, wf, artifact_root,
-                             dltflow_requirement or f"dltflow=={__version__}")
         tasks = tuple(resolved[wf.name])
+        if project_wheel is not None:
+            _check_in_wheel(spec, wf, tasks, project_wheel)
+            tasks = tuple(replace(t, code_on_path=False) if t.class_name else t
+                          for t in tasks)
+        dependencies, installs = _dependencies(root, wf, artifact_root)
         try:
             source = render_notebook(tasks, artifact_root=artifact_root.runtime_path,
                                      installs=installs, digest=digest)
@@ -147,14 +171,40 @@ def plan_deployment(spec: DeploymentSpec, target: DeployTarget, *,
         nb_digest = hashlib.sha256(source.encode()).hexdigest()[:12]
         nb_path = notebooks_dir.child(f"{_slug(name)}-{nb_digest}")
         libraries = [*wf.settings.get("libraries", []), {"notebook": {"path": nb_path.api_path}}]
-        settings = {**wf.settings, "name": name, "libraries": libraries}
+        environment = dict(wf.settings.get("environment") or {})
+        environment["dependencies"] = [*wheel_paths, *dependencies,
+                                       *environment.get("dependencies", [])]
+        settings = {**wf.settings, "name": name, "libraries": libraries,
+                    "environment": environment}
         plans.append(WorkflowPlan(name, settings, source, nb_path, tasks))
     return DeploymentPlan(spec.environment, digest, artifact_root, files, tuple(plans))
 
 
+def _check_in_wheel(spec: DeploymentSpec, wf: Workflow, tasks: Sequence[NotebookTask],
+                    wheel: BuiltWheel) -> None:
+    names = set(wheel.names())
+    for i, task in enumerate(tasks):
+        if not task.class_name:  # a plain source travels as a file, run with runpy
+            continue
+        module_file = task.module.replace(".", "/")
+        if f"{module_file}.py" not in names and f"{module_file}/__init__.py" not in names:
+            raise ConfigError(
+                f"{workflow_label(spec, wf)}: field "
+                f"'tasks.items[{i}].python_file': module {task.module} is not in the "
+                f"project's wheel {wheel.filename}", source=str(spec.path),
+                hint="the project has packaging (pyproject.toml/setup.py), so its code ships "
+                     "as a wheel: include the package in it (e.g. [tool.setuptools."
+                     "packages.find]), or move the file into a packaged folder.")
+
+
 def collect_files(root: Path, workflows: Iterable[Workflow], target: DeployTarget, *,
-                  source: str = "deployment file") -> tuple[ArtifactFile, ...]:
+                  source: str = "deployment file", loose_code: bool = True,
+                  plain_sources: frozenset[str] = frozenset()) -> tuple[ArtifactFile, ...]:
     """The code package, the conf folder, and every file a task names, sorted.
+
+    With ``loose_code=False`` (the project ships as a wheel) the code package and the
+    tasks' Python files stay out; configs, file dependencies and plain DLT source files
+    (``plain_sources``, project-relative: run with runpy, never imported) still travel.
 
     Dotfiles, private keys, well-known secret files and git-ignored files are left out
     (:class:`~dltflow.deploy.files.UploadRules`) unless ``include.files`` names them.
@@ -166,7 +216,7 @@ def collect_files(root: Path, workflows: Iterable[Workflow], target: DeployTarge
     root = root.resolve()
     rules = UploadRules(root, target.include_files)
     paths: set[str] = set()
-    for label, folder in (("include.code.name", target.code_dir),
+    for label, folder in (("include.code.name", target.code_dir if loose_code else None),
                           ("include.conf.name", target.conf_dir)):
         if folder:
             paths.update(rules.walk(_project_folder(root, folder, label)))
@@ -175,15 +225,17 @@ def collect_files(root: Path, workflows: Iterable[Workflow], target: DeployTarge
         for i, item in enumerate(wf.tasks.items):
             where = f"{wf.name}: tasks.items[{i}]"
             python_file = project_relative(root, item.python_file)
-            named.append((f"{where}.python_file", python_file))
-            paths.update(_package_inits(root, python_file))
+            if loose_code or python_file in plain_sources:
+                named.append((f"{where}.python_file", python_file))
+                paths.update(_package_inits(root, python_file))
             if item.conf_path:
                 field = "config_path" if item.config_path else "parameters"
                 named.append((f"{where}.{field}", project_relative(root, item.conf_path)))
         for i, dep in enumerate(wf.tasks.dependencies):
-            if dep.is_local_whl and dep.whl:
-                named.append((f"{wf.name}: tasks.dependencies[{i}].whl",
-                              project_relative(root, dep.whl)))
+            if dep.is_local_file and dep.path:
+                field = "whl" if dep.whl is not None else "requirements"
+                named.append((f"{wf.name}: tasks.dependencies[{i}].{field}",
+                              project_relative(root, dep.path)))
     rules.check_named(named, source=source)
     paths.update(rel for _, rel in named)
     paths.update(rules.included_files())
@@ -219,22 +271,27 @@ def _package_inits(root: Path, python_file: str) -> set[str]:
     return {p for p in inits if (root / p).is_file()}
 
 
-def _installs(root: Path, wf: Workflow, artifact_root: RemotePath,
-              dltflow_req: str) -> list[PipInstall]:
-    plain = [dltflow_req]
+def _dependencies(root: Path, wf: Workflow, artifact_root: RemotePath
+                  ) -> tuple[list[str], list[PipInstall]]:
+    """``environment.dependencies`` lines, and ``%pip`` cells for what they cannot say.
+
+    A package from another index needs ``--extra-index-url``, which is not a dependency
+    of its own; it keeps a ``%pip`` cell in the notebook.
+    """
+    lines: list[str] = []
     by_repo: dict[str, list[str]] = {}
     for dep in wf.tasks.dependencies:
-        if dep.whl is not None:
-            plain.append(artifact_root.child(project_relative(root, dep.whl)).runtime_path
-                         if dep.is_local_whl
-                         else RemotePath.parse(dep.whl, field="whl").runtime_path)
+        if dep.path is not None:
+            where = (artifact_root.child(project_relative(root, dep.path)) if dep.is_local_file
+                     else RemotePath.parse(dep.path, field="dependencies"))
+            lines.append(where.runtime_path if dep.whl is not None
+                         else f"-r {where.runtime_path}")
         elif dep.pypi is not None and dep.pypi.repo:
             by_repo.setdefault(dep.pypi.repo, []).append(dep.pypi.package)
         elif dep.pypi is not None:
-            plain.append(dep.pypi.package)
-    installs = [PipInstall(tuple(plain))]
-    installs += [PipInstall(("--extra-index-url", repo, *pkgs)) for repo, pkgs in by_repo.items()]
-    return installs
+            lines.append(dep.pypi.package)
+    installs = [PipInstall(("--extra-index-url", repo, *pkgs)) for repo, pkgs in by_repo.items()]
+    return lines, installs
 
 
 def _slug(name: str) -> str:

@@ -3,16 +3,19 @@
 A workflow in a deployment file *is* a Pipelines API settings object, so what is valid
 is what the API takes. Rather than copy that list, we read it from the installed
 ``databricks-sdk``: the keyword arguments of ``PipelinesAPI.create`` are the known
-top-level keys, and a nested value is valid when the SDK's own dataclass keeps every key
-of it (``from_dict`` silently drops unknown keys and unknown enum values, so whatever a
-round trip loses is reported by its dotted path).
+top-level keys, and below them the type hints of the SDK's own dataclasses
+(``PipelineCluster``, ``PipelinesEnvironment``, ...) say which keys and enum values each
+nested mapping takes. An unknown key is reported by its dotted path with the nearest
+valid key (``from_dict`` would silently drop it).
 """
 
 from __future__ import annotations
 
 import dataclasses
+import difflib
+import enum
 import typing
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from functools import cache
 from typing import Any
 
@@ -44,9 +47,42 @@ def settings_problems(settings: Mapping[str, Any]) -> list[str]:
         if key in RESERVED_KEYS:
             problems.append(f"field '{key}': set by dltflow, remove it")
         elif key not in hints:
-            problems.append(f"field '{key}': not a Pipelines API setting")
+            problems.append(f"field '{key}': not a Pipelines API setting"
+                            + did_you_mean(key, known_keys()))
         else:
             problems.extend(_value_problems(key, value, _unwrap(hints[key])))
+    return problems
+
+
+#: ``libraries`` entries installed on a cluster, which serverless pipelines reject.
+CLUSTER_LIBRARIES = ("jar", "maven", "whl")
+
+
+def rule_problems(settings: Mapping[str, Any]) -> list[str]:
+    """Combinations the API rejects (or quietly ignores), found before any call.
+
+    ``serverless`` with ``clusters`` or cluster-scoped ``libraries``; ``target`` together
+    with ``schema``; a dotted ``target``/``schema`` (the catalog goes in ``catalog``).
+    """
+    problems = []
+    if settings.get("serverless") is True:
+        if settings.get("clusters"):
+            problems.append("field 'clusters': a serverless pipeline has no clusters; remove "
+                            "'clusters' or set 'serverless: false'")
+        for i, lib in enumerate(settings.get("libraries") or []):
+            kinds = [k for k in CLUSTER_LIBRARIES if isinstance(lib, Mapping) and k in lib]
+            if kinds:
+                problems.append(f"field 'libraries[{i}].{kinds[0]}': serverless pipelines "
+                                "reject cluster libraries; list Python packages under "
+                                "tasks.dependencies (they go to environment.dependencies)")
+    if settings.get("target") is not None and settings.get("schema") is not None:
+        problems.append("fields 'target' and 'schema': set only one ('schema' is the "
+                        "current name of 'target')")
+    for key in ("target", "schema"):
+        value = settings.get(key)
+        if isinstance(value, str) and "." in value:
+            problems.append(f"field '{key}': {value!r} has a dot; give the schema alone and "
+                            "the catalog in 'catalog'")
     return problems
 
 
@@ -79,6 +115,19 @@ def _update_only_hints() -> dict[str, Any]:
     return hints
 
 
+def did_you_mean(word: str, choices: Collection[str]) -> str:
+    """``; did you mean 'x'?`` for the nearest of ``choices``, else an empty string."""
+    close = difflib.get_close_matches(word, sorted(choices), n=1, cutoff=0.6)
+    return f"; did you mean {close[0]!r}?" if close else ""
+
+
+@cache
+def _dataclass_hints(tp: type) -> dict[str, Any]:
+    """Field name -> type of one SDK dataclass (its type hints, forward refs resolved)."""
+    hints = typing.get_type_hints(tp)
+    return {f.name: hints[f.name] for f in dataclasses.fields(tp)}
+
+
 def _as_string(value: Any) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
@@ -109,8 +158,21 @@ def _value_problems(path: str, value: Any, tp: Any) -> list[str]:
     if dataclasses.is_dataclass(tp):
         if not isinstance(value, Mapping):
             return [f"field '{path}': expected a mapping"]
-        kept = tp.from_dict(dict(value)).as_dict()  # type: ignore[union-attr]
-        return [f"field '{path}.{lost}': unknown key or value" for lost in _lost(value, kept)]
+        fields = _dataclass_hints(tp)  # type: ignore[arg-type]
+        problems = []
+        for key, item in value.items():
+            if key not in fields:
+                problems.append(f"field '{path}.{key}': unknown key"
+                                + did_you_mean(str(key), fields))
+            else:
+                problems.extend(_value_problems(f"{path}.{key}", item, _unwrap(fields[key])))
+        return problems
+    if isinstance(tp, type) and issubclass(tp, enum.Enum):
+        allowed = [str(member.value) for member in tp]
+        if value not in allowed:
+            return [f"field '{path}': {value!r} is not one of {allowed}"
+                    + did_you_mean(str(value), allowed)]
+        return []
     if tp is bool and not isinstance(value, bool):
         return [f"field '{path}': expected true or false"]
     if tp is str and not isinstance(value, str):
@@ -118,26 +180,6 @@ def _value_problems(path: str, value: Any, tp: Any) -> list[str]:
     if tp is int and (isinstance(value, bool) or not isinstance(value, int)):
         return [f"field '{path}': expected an integer"]
     return []
-
-
-def _lost(given: Any, kept: Any, prefix: str = "") -> list[str]:
-    """Dotted paths present in ``given`` but missing or changed in ``kept``."""
-    if isinstance(given, Mapping):
-        if not isinstance(kept, Mapping):
-            return [prefix.rstrip(".") or "value"]
-        lost = []
-        for key, value in given.items():
-            if key not in kept:
-                lost.append(f"{prefix}{key}")
-            else:
-                lost.extend(_lost(value, kept[key], f"{prefix}{key}."))
-        return lost
-    if isinstance(given, list):
-        if not isinstance(kept, list) or len(kept) != len(given):
-            return [prefix.rstrip(".")]
-        return [p for i, (g, k) in enumerate(zip(given, kept, strict=True))
-                for p in _lost(g, k, f"{prefix.rstrip('.')}[{i}].")]
-    return [] if given == kept else [prefix.rstrip(".")]
 
 
 def _convert(value: Any, tp: Any) -> Any:

@@ -17,6 +17,7 @@ accepts, see :mod:`dltflow.deploy.settings`) plus ``tasks``::
             dependencies:
               - whl: /Volumes/main/libs/my_lib-0.1-py3-none-any.whl
               - pypi: {package: pyyaml, repo: https://my.index/simple}
+              - requirements: requirements.txt
 
 ``${ENV_VAR}`` in any string value is replaced from the environment (``$${`` keeps a
 literal ``${``). Local paths must stay inside the project.
@@ -54,23 +55,37 @@ class PypiPackage(StrictModel):
 
 
 class Dependency(StrictModel):
-    """One library for the pipeline: exactly one of ``whl`` (a path) or ``pypi``."""
+    """One library for the pipeline: exactly one of ``whl`` (a path), ``pypi``, or
+    ``requirements`` (a requirements file). A path in the project is uploaded with the
+    artifacts; a ``/Volumes/``, ``/Workspace/`` or ``dbfs:/`` path is used as it is."""
 
     whl: str | None = None
     pypi: PypiPackage | None = None
+    requirements: str | None = None
 
     @model_validator(mode="after")
     def _exactly_one(self) -> Dependency:
-        if (self.whl is None) == (self.pypi is None):
-            raise ValueError("give exactly one of 'whl' or 'pypi'")
-        if self.whl is not None and _CONTROL.search(self.whl):
-            raise ValueError("'whl' contains a control character")
+        given = [v for v in (self.whl, self.pypi, self.requirements) if v is not None]
+        if len(given) != 1:
+            raise ValueError("give exactly one of 'whl', 'pypi' or 'requirements'")
+        if self.path is not None and _CONTROL.search(self.path):
+            raise ValueError("the path contains a control character")
         return self
+
+    @property
+    def path(self) -> str | None:
+        """The ``whl`` or ``requirements`` path, if this dependency is a file."""
+        return self.whl if self.whl is not None else self.requirements
+
+    @property
+    def is_local_file(self) -> bool:
+        """A file in the project, uploaded with the artifacts (not a workspace path)."""
+        return self.path is not None and not self.path.startswith(_REMOTE_PREFIXES)
 
     @property
     def is_local_whl(self) -> bool:
         """A wheel in the project, uploaded with the artifacts (not a workspace path)."""
-        return self.whl is not None and not self.whl.startswith(_REMOTE_PREFIXES)
+        return self.whl is not None and self.is_local_file
 
 
 class TaskItem(StrictModel):
@@ -146,6 +161,12 @@ class DeploymentSpec:
         return tuple(w for w in self.workflows if w.name in wanted)
 
 
+def workflow_label(spec: DeploymentSpec, workflow: Workflow) -> str:
+    """``dev.workflows[0] (name=x)``: where a workflow is in its file, for messages."""
+    index = next(i for i, wf in enumerate(spec.workflows) if wf.name == workflow.name)
+    return f"{spec.environment}.workflows[{index}] (name={workflow.name})"
+
+
 def load_deployment(path: str | Path, environment: str, *, project_root: str | Path,
                     environ: Mapping[str, str] | None = None) -> DeploymentSpec:
     """Read, substitute and validate one environment of a deployment file.
@@ -201,6 +222,7 @@ def _workflow(entry: Any, where: str, root: Path, problems: list[str]) -> Workfl
         problems.append(f"{label}: field 'name': a one-line, non-empty name is required")
     settings = {k: v for k, v in entry.items() if k != "tasks"}
     problems += [f"{label}: {p}" for p in api_settings.settings_problems(settings)]
+    problems += [f"{label}: {p}" for p in api_settings.rule_problems(settings)]
     if "tasks" not in entry:
         problems.append(f"{label}: field 'tasks': missing (give tasks.items)")
         return None
@@ -228,10 +250,11 @@ def _path_problems(tasks: Tasks, root: Path) -> list[str]:
             if problem:
                 problems.append(f"field 'tasks.items[{i}].{field}': {problem}")
     for i, dep in enumerate(tasks.dependencies):
-        if dep.is_local_whl and dep.whl is not None:
-            problem = path_problem(root, dep.whl)
+        if dep.is_local_file and dep.path is not None:
+            problem = path_problem(root, dep.path)
             if problem:
-                problems.append(f"field 'tasks.dependencies[{i}].whl': {problem}")
+                field = "whl" if dep.whl is not None else "requirements"
+                problems.append(f"field 'tasks.dependencies[{i}].{field}': {problem}")
     return problems
 
 

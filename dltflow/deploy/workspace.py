@@ -39,6 +39,12 @@ _HINTS = {
 }
 
 
+#: DBFS ``put`` refuses contents over 1 MB; ``add-block`` refuses blocks over 1 MB
+#: (base64), so raw blocks of 512 KiB stay well below it.
+DBFS_PUT_LIMIT = 1024 * 1024
+DBFS_BLOCK = 512 * 1024
+
+
 class WorkspaceError(DeployError):
     """A workspace call failed.
 
@@ -117,10 +123,26 @@ class Workspace:
                 self.client.files.upload(path.api_path, io.BytesIO(data), overwrite=True,
                                          use_parallel=False)
             elif path.kind == "dbfs":
-                self.client.dbfs.put(path.api_path, contents=_b64(data), overwrite=True)
+                self._dbfs_upload(path, data)
             else:
                 self.client.workspace.import_(path.api_path, content=_b64(data),
                                               format=ImportFormat.RAW, overwrite=True)
+
+    def _dbfs_upload(self, path: RemotePath, data: bytes) -> None:
+        """DBFS ``put`` takes at most 1 MB; a bigger file is streamed in blocks (a wheel
+        with its dependencies vendored easily passes 1 MB)."""
+        if len(data) <= DBFS_PUT_LIMIT:
+            self.client.dbfs.put(path.api_path, contents=_b64(data), overwrite=True)
+            return
+        handle = self.client.dbfs.create(path.api_path, overwrite=True).handle
+        if handle is None:
+            raise WorkspaceError(f"upload {path.display}", "server_error",
+                                 "DBFS create returned no handle")
+        try:
+            for start in range(0, len(data), DBFS_BLOCK):
+                self.client.dbfs.add_block(handle, _b64(data[start:start + DBFS_BLOCK]))
+        finally:
+            self.client.dbfs.close(handle)
 
     def upload_notebook(self, path: RemotePath, source: str) -> None:
         """Import a Python source-format notebook (pipelines run workspace notebooks)."""

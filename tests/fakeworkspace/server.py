@@ -25,6 +25,7 @@ from urllib.parse import parse_qs, unquote, urlparse
 
 TOKEN = "dapi-test-secret"
 _WRITE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
+_DBFS_LIMIT = 1024 * 1024
 
 
 @dataclass
@@ -77,6 +78,7 @@ class _Update:
     pipeline_id: str
     outcome: str
     states: list[str] = field(default_factory=list)
+    reported: bool = False
 
 
 _ERROR_CODES = {400: "INVALID_PARAMETER_VALUE", 401: "UNAUTHENTICATED",
@@ -109,10 +111,15 @@ class FakeWorkspace:
         self.volume_files: dict[str, bytes] = {}
         self.volume_dirs: set[str] = set()
         self.dbfs_files: dict[str, bytes] = {}
+        self.dbfs_handles: dict[int, tuple[str, bytearray]] = {}
+        self.dbfs_blocks = 0
         self.pipelines: dict[str, _Pipeline] = {}
         self.updates: dict[str, _Update] = {}
         self.events: dict[str, list[dict[str, Any]]] = {}
         self.next_update_outcome = "COMPLETED"
+        self.flows: list[str] = ["people", "adults"]
+        self.failure_message = ("[EXPECTATION_VIOLATION] Expectation 'valid_age' on dataset "
+                                "'people' was violated by 2 records: expectation violated.")
         self._lock = threading.Lock()
         self._ids = itertools.count(1)
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(self))
@@ -352,7 +359,27 @@ class FakeWorkspace:
         if op == "mkdirs":
             return 200, {}
         if op == "put":
-            self.dbfs_files[_norm(body["path"])] = base64.b64decode(body.get("contents", ""))
+            contents = body.get("contents", "")
+            if len(contents) > _DBFS_LIMIT:  # the real limit, on the base64 text
+                raise _HttpError(400, "File size exceeds the 1 MB put limit; use "
+                                      "create/add-block/close.", "MAX_BLOCK_SIZE_EXCEEDED")
+            self.dbfs_files[_norm(body["path"])] = base64.b64decode(contents)
+            return 200, {}
+        if op == "create":
+            handle = next(self._ids)
+            self.dbfs_handles[handle] = (_norm(body["path"]), bytearray())
+            return 200, {"handle": handle}
+        if op == "add-block":
+            if body["handle"] not in self.dbfs_handles:
+                raise _HttpError(404, "unknown handle")
+            if len(body.get("data", "")) > _DBFS_LIMIT:
+                raise _HttpError(400, "Block size exceeds 1 MB.", "MAX_BLOCK_SIZE_EXCEEDED")
+            self.dbfs_handles[body["handle"]][1].extend(base64.b64decode(body["data"]))
+            self.dbfs_blocks += 1
+            return 200, {}
+        if op == "close":
+            path, data = self.dbfs_handles.pop(body["handle"])
+            self.dbfs_files[path] = bytes(data)
             return 200, {}
         if op == "delete" and method == "POST":
             path = _norm(body["path"])
@@ -454,20 +481,53 @@ class FakeWorkspace:
         update = self.updates.get(update_id)
         if update is None or update.pipeline_id != pipeline.pipeline_id:
             raise _HttpError(404, f"Update {update_id} does not exist.")
-        state = update.states.pop(0) if len(update.states) > 1 else update.states[0]
+        changed = len(update.states) > 1
+        state = update.states.pop(0) if changed else update.states[0]
+        if changed or len(update.states) == 1 and not update.reported:
+            self._flow_events(pipeline.pipeline_id, update, state)
         level = "ERROR" if state == "FAILED" else "INFO"
-        message = ("Flow 'people' failed: expectation violated." if state == "FAILED"
-                   else f"Update is {state}.")
-        self._event(pipeline.pipeline_id, update_id, "update_progress", level, message)
+        self._event(pipeline.pipeline_id, update_id, "update_progress", level,
+                    f"Update {update_id[:6]} is {state}.")
         return {"update": {"update_id": update_id, "pipeline_id": pipeline.pipeline_id,
                            "state": state, "creation_time": _now()}}
 
+    def _flow_events(self, pipeline_id: str, update: _Update, state: str) -> None:
+        """DLT's ``flow_progress`` events: each flow RUNNING, then COMPLETED, or the first
+        flow FAILED with the exception in ``error.exceptions`` (as DLT reports it)."""
+        if state == "RUNNING":
+            for flow in self.flows:
+                self._event(pipeline_id, update.update_id, "flow_progress", "INFO",
+                            f"Flow '{flow}' is RUNNING.", flow=flow)
+            return
+        if state not in ("COMPLETED", "FAILED"):
+            return
+        update.reported = True
+        for i, flow in enumerate(self.flows):
+            if state == "FAILED" and i == 0:
+                self._event(pipeline_id, update.update_id, "flow_progress", "ERROR",
+                            f"Flow '{flow}' has FAILED fatally. An error occurred because "
+                            "of the following:", flow=flow, error={"fatal": True,
+                            "exceptions": [{"class_name": "org.apache.spark.sql.Expectation"
+                                            "ViolationException",
+                                            "message": self.failure_message}]})
+            else:
+                status = "COMPLETED" if state == "COMPLETED" else "STOPPED"
+                self._event(pipeline_id, update.update_id, "flow_progress", "INFO",
+                            f"Flow '{flow}' has {status}.", flow=flow)
+
     def _event(self, pipeline_id: str, update_id: str, kind: str, level: str,
-               message: str) -> None:
+               message: str, *, flow: str | None = None,
+               error: dict[str, Any] | None = None) -> None:
         events = self.events.setdefault(pipeline_id, [])
-        events.append({"id": str(uuid.uuid4()), "event_type": kind, "level": level,
-                       "message": message, "timestamp": f"2026-01-01T00:00:{len(events):02d}Z",
-                       "origin": {"pipeline_id": pipeline_id, "update_id": update_id}})
+        origin = {"pipeline_id": pipeline_id, "update_id": update_id}
+        if flow is not None:
+            origin["flow_name"] = flow
+        event = {"id": str(uuid.uuid4()), "event_type": kind, "level": level,
+                 "message": message, "timestamp": f"2026-01-01T00:00:{len(events):02d}Z",
+                 "origin": origin}
+        if error is not None:
+            event["error"] = error
+        events.append(event)
 
     def _list_events(self, pipeline: _Pipeline, q: dict[str, str]) -> dict[str, Any]:
         events = list(reversed(self.events.get(pipeline.pipeline_id, [])))  # newest first

@@ -54,7 +54,9 @@ def test_deploy_prints_progress_id_and_url(fake: FakeWorkspace) -> None:
 def test_dry_run_shows_notebook_and_body_and_writes_nothing(fake: FakeWorkspace) -> None:
     result = invoke("--dry-run", "--dltflow-requirement", "/Volumes/main/libs/dltflow.whl")
     assert result.exit_code == 0, result.output
-    assert "# MAGIC %pip install /Volumes/main/libs/dltflow.whl" in result.stdout
+    assert "%pip" not in result.stdout
+    assert '"/Volumes/main/libs/dltflow.whl"' in result.stdout  # environment.dependencies
+    assert "_wheels/dltflow-" not in result.stdout  # the override replaces the own wheel
     assert fake.writes() == []
     assert "# Databricks notebook source" in result.stdout
     assert "--- POST /api/2.0/pipelines ---" in result.stdout
@@ -79,6 +81,8 @@ def test_run_and_wait(fake: FakeWorkspace) -> None:
     failed = invoke("--run", "--wait")
     assert failed.exit_code == 1
     assert "ended FAILED" in failed.stderr and "expectation violated" in failed.stderr
+    assert "flow people: Flow 'people' is RUNNING." in failed.stderr  # per-flow progress
+    assert "Expectation 'valid_age' on dataset 'people' was violated" in failed.stderr
 
 
 @pytest.mark.parametrize(("args", "message"), [
@@ -167,5 +171,19 @@ def test_dry_run_lists_exactly_the_files_it_would_upload(fake: FakeWorkspace) ->
     assert result.exit_code == 0, result.output
     listed = [line.split()[2] for line in result.stderr.splitlines()
               if line.startswith("Would upload ") and "notebook" not in line]
-    assert listed == ["conf/people.yml", "sample_pkg/__init__.py",
+    assert listed == ["_wheels/dltflow-0.2.0-py3-none-any.whl", "conf/people.yml",
+                      "sample_pkg/__init__.py",
                       "sample_pkg/pipelines/__init__.py", "sample_pkg/pipelines/people.py"]
+
+
+def test_dry_run_after_a_deploy_still_prints_notebook_and_body(fake: FakeWorkspace) -> None:
+    assert invoke().exit_code == 0
+    fake.clear_log()
+    result = invoke("--dry-run")
+    assert result.exit_code == 0, result.output
+    assert fake.writes() == []
+    (pipeline_id,) = fake.pipelines
+    assert "(unchanged, already deployed) ---\n# Databricks notebook source" in result.stdout
+    assert (f"--- PUT /api/2.0/pipelines/{pipeline_id} (settings unchanged, would not be "
+            "sent) ---") in result.stdout
+    assert '"environment": {' in result.stdout and "people-pipeline: unchanged" in result.stdout

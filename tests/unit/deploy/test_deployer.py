@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from dltflow import __version__
 from dltflow.deploy import (
     DeployEvent,
     Workspace,
@@ -19,6 +20,7 @@ from dltflow.deploy import (
     target_from_project,
     wait_for_update,
 )
+from dltflow.deploy.wheels import dltflow_wheel
 from dltflow.exceptions import DeployError
 from tests.fakeworkspace import FakeWorkspace, Fault
 from tests.fakeworkspace.server import TOKEN
@@ -55,7 +57,10 @@ def test_first_deploy_uploads_and_creates(project: Path, fake: FakeWorkspace, cl
     notebook = fake.notebooks[_notebook_path(fake, pipeline.pipeline_id)].decode()
     assert notebook.startswith("# Databricks notebook source")
     assert f"'/Workspace{root}'" in notebook
-    assert "# MAGIC %pip install dltflow==" in notebook and "pyyaml" in notebook
+    assert "%pip" not in notebook  # dependencies go through environment.dependencies
+    wheel = f"/Workspace{root}/_wheels/dltflow-{__version__}-py3-none-any.whl"
+    assert stored.spec["environment"]["dependencies"] == [wheel, "pyyaml"]
+    assert fake.workspace_files[wheel.removeprefix("/Workspace")] == dltflow_wheel().data
     assert any(e.kind == "upload" for e in events)
 
 
@@ -67,7 +72,7 @@ def test_second_deploy_changes_nothing(project: Path, fake: FakeWorkspace, clien
     assert second.uploaded == () and second.digest == first.digest
     assert [p.action for p in second.pipelines] == ["unchanged"]
     assert len(fake.pipelines) == 1
-    assert {e.kind for e in events} == {"reuse", "unchanged"}
+    assert {e.kind for e in events} == {"wheel", "reuse", "unchanged"}
 
 
 def test_changed_code_edits_the_same_pipeline(project: Path, fake: FakeWorkspace,
@@ -232,11 +237,35 @@ def test_run_and_wait(project: Path, fake: FakeWorkspace, client) -> None:
     states = [e.data["state"] for e in events if e.kind == "state" and "state" in e.data]
     assert states == ["INITIALIZING", "RUNNING", "COMPLETED"]
     assert any(e.kind == "event" and "Update started" in e.message for e in events)
+    progress = [e.message for e in events if e.kind == "event" and "flow " in e.message]
+    assert progress == ["  flow people: Flow 'people' is RUNNING.",
+                        "  flow adults: Flow 'adults' is RUNNING.",
+                        "  flow people: Flow 'people' has COMPLETED.",
+                        "  flow adults: Flow 'adults' has COMPLETED."]
     fake.next_update_outcome = "FAILED"
+    fake.failure_message = "Expectation 'valid_age' violated by 2 records\n\tat stack..."
     update_id = run_update(ws, pipeline_id)
     with pytest.raises(DeployError, match="ended FAILED") as info:
         wait_for_update(ws, pipeline_id, update_id, poll_seconds=0.01)
-    assert "expectation violated" in str(info.value)
+    # The cause sits in the exception of the first error event, not in "FAILED".
+    first_error = str(info.value).split("\n")[1]
+    assert first_error == ("  flow people: Flow 'people' has FAILED fatally. An error occurred "
+                           "because of the following: ExpectationViolationException: "
+                           "Expectation 'valid_age' violated by 2 records")
+    assert "stack" not in str(info.value)
+
+
+def test_a_failed_update_without_error_events_says_so(project: Path, fake: FakeWorkspace,
+                                                      client) -> None:
+    result, _ = _deploy(project, client)
+    ws = Workspace(client)
+    pipeline_id = result.pipelines[0].pipeline_id
+    fake.flows = []
+    fake.next_update_outcome = "CANCELED"
+    update_id = run_update(ws, pipeline_id)
+    with pytest.raises(DeployError, match="ended CANCELED") as info:
+        wait_for_update(ws, pipeline_id, update_id, poll_seconds=0.01)
+    assert "no error event" in str(info.value)
 
 
 def test_uploaded_files_are_exact(project: Path, fake: FakeWorkspace, client) -> None:

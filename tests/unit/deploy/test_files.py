@@ -50,7 +50,7 @@ def test_deploy_uploads_none_of_the_secrets(tmp_path: Path, fake: FakeWorkspace,
     result = _upload(root, client)
     prefix = f"/Shared/.dltflow/sample/art/{result.digest}/"
     uploaded = sorted(p.removeprefix(prefix) for p in fake.workspace_files
-                      if p.startswith(prefix))
+                      if p.startswith(prefix) and "/_wheels/" not in p)
     assert uploaded == ["conf/people.yml", "dltflow-manifest.json", "sample_pkg/__init__.py",
                         "sample_pkg/pipelines/__init__.py", "sample_pkg/pipelines/people.py"]
     everything = b"".join(fake.workspace_files.values())
@@ -64,9 +64,9 @@ def test_dry_run_lists_exactly_the_uploads(tmp_path: Path, fake: FakeWorkspace,
     result = _upload(root, client, dry_run=True,
                      on_event=lambda e: listed.append(e.message) if e.kind == "upload" else None)
     assert [line.split()[2] for line in listed] == [
-        "conf/people.yml", "sample_pkg/__init__.py", "sample_pkg/pipelines/__init__.py",
-        "sample_pkg/pipelines/people.py"]
-    assert len(result.uploaded) == 4 and fake.writes() == []
+        "_wheels/dltflow-0.2.0-py3-none-any.whl", "conf/people.yml", "sample_pkg/__init__.py",
+        "sample_pkg/pipelines/__init__.py", "sample_pkg/pipelines/people.py"]
+    assert len(result.uploaded) == 5 and fake.writes() == []
 
 
 def test_include_files_names_what_goes_up_anyway(tmp_path: Path, fake: FakeWorkspace,
