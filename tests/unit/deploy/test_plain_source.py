@@ -9,8 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from dltflow.deploy import Workspace, deploy, load_deployment, load_project, python_cells
+from dltflow.deploy import Workspace, deploy, load_deployment, load_project
 from dltflow.deploy import target_from_project as target_of
+from dltflow.deploy.notebook import python_cells
 from dltflow.deploy.resolve import PLAIN_SOURCE, resolve_task
 from tests.unit.deploy.conftest import write
 
@@ -61,17 +62,17 @@ def test_resolves_to_the_file_itself(plain_project: Path) -> None:
 
 def test_local_run_uses_the_workflow_configuration(plain_project: Path, spark, tmp_path: Path,
                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    from dltflow.deploy import deployment_definition
     from dltflow.local import run
 
     monkeypatch.chdir(plain_project)
-    result = run("workflows/plain.yml", environment="dev", spark=spark,
-                 warehouse=tmp_path / "wh", schema="plain_local")
+    definition = deployment_definition("workflows/plain.yml", "dev")
+    result = run(definition, spark=spark, warehouse=tmp_path / "wh", schema="plain_local")
     assert result.status == "COMPLETED", result.error
     assert sorted(r.id for r in result.table("grown_ups").collect()) == [1, 3]
     assert result.datasets["people_raw"].dropped_rows == 1
     assert spark.conf.get("people.min_age", None) is None  # restored after the run
-    explicit = run("workflows/plain.yml", environment="dev", spark=spark,
-                   warehouse=tmp_path / "wh2", schema="plain_local2",
+    explicit = run(definition, spark=spark, warehouse=tmp_path / "wh2", schema="plain_local2",
                    configuration={"people.min_age": "40"})  # the caller's value wins
     assert sorted(r.id for r in explicit.table("grown_ups").collect()) == [3]
 
