@@ -14,7 +14,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from dltflow.deploy.resolve import project_relative, resolve_task
+from dltflow.deploy.resolve import base_name, project_relative, resolve_task
 from dltflow.deploy.settings import did_you_mean
 from dltflow.deploy.spec import DeploymentSpec, TaskItem, Workflow, workflow_label
 from dltflow.exceptions import ConfigError
@@ -120,12 +120,12 @@ def class_methods(python_file: Path, class_name: str) -> set[str] | None:
         seen.add(node.name)
         names.update(_defined(node.body))
         for base in node.bases:
-            base_name = _base_name(base)
-            if base_name in _KNOWN_BASES:
+            written = base_name(base)
+            if written in _KNOWN_BASES:
                 continue
-            if base_name is None or base_name not in classes:
+            if written is None or written not in classes:
                 return None
-            todo.append(base_name)
+            todo.append(written)
     return names
 
 
@@ -139,14 +139,6 @@ def _defined(body: Iterable[ast.stmt]) -> set[str]:
     return names
 
 
-def _base_name(node: ast.expr) -> str | None:
-    if isinstance(node, ast.Name):
-        return node.id
-    if isinstance(node, ast.Attribute):
-        return node.attr
-    if isinstance(node, ast.Subscript):
-        return _base_name(node.value)
-    return None
 
 
 def recreate_problems(desired: Mapping[str, Any], current: Mapping[str, Any]) -> list[str]:

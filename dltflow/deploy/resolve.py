@@ -121,7 +121,7 @@ def _maybe(classes: dict[str, ast.ClassDef], name: str, method: str | None) -> s
         if any(isinstance(item, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Assign))
                and _defines(item, method) for item in node.body):
             return method
-        for base in map(_base_name, node.bases):
+        for base in map(base_name, node.bases):
             if base not in classes and base not in (_MIXIN, "object", "ABC"):
                 return method  # an imported base may define it; launch will tell
             todo.append(str(base))
@@ -140,19 +140,20 @@ def _pipeline_classes(classes: dict[str, ast.ClassDef]) -> list[str]:
     while changed:  # a class whose base is a pipeline class of this file is one too
         changed = False
         for name, node in classes.items():
-            if name not in found and any(_base_name(b) in found | {_MIXIN} for b in node.bases):
+            if name not in found and any(base_name(b) in found | {_MIXIN} for b in node.bases):
                 found.add(name)
                 changed = True
     return [name for name in classes if name in found]
 
 
-def _base_name(node: ast.expr) -> str | None:
+def base_name(node: ast.expr) -> str | None:
+    """The name a class base is written with (``Mixin``, ``mod.Mixin``, ``Base[T]``)."""
     if isinstance(node, ast.Name):
         return node.id
     if isinstance(node, ast.Attribute):
         return node.attr
     if isinstance(node, ast.Subscript):
-        return _base_name(node.value)
+        return base_name(node.value)
     return None
 
 
