@@ -228,13 +228,18 @@ class _Analyzer:
 
     def _call(self, dataset: Dataset, flow: PlannedFlow) -> DataFrame | None:
         try:
-            return flow.analyse(self)
-        except (GraphError, ConfigError, DatasetFailed):
-            raise
+            df = flow.analyse(self)
         except DLTException:
             raise
         except Exception as err:
             raise DatasetFailed(dataset.name, flow.function_name, err) from err
+        if df is not None and not hasattr(df, "isStreaming"):
+            where = _location(dataset)
+            raise ConfigError(f"dataset {dataset.name}" + (f" ({where})" if where else "")
+                              + f" returned {type(df).__name__}, expected a DataFrame",
+                              hint="return the DataFrame the dataset holds, e.g. "
+                                   "`return spark.read.table(...)`.")
+        return df
 
     def _schema(self, dataset: Dataset, flows: Sequence[PlannedFlow],
                 frames: Sequence[DataFrame | None]) -> StructType:

@@ -136,3 +136,18 @@ def test_run_follows_dependency_order(spark, tmp_path):
     assert started == ["bronze", "silver", "gold"]
     assert result.table("gold").first()["count"] == 3
     assert "unrelated" not in result.datasets
+
+
+def test_a_dataset_returning_a_non_dataframe_is_named(spark, tmp_path) -> None:
+    """Was `AttributeError: 'int' object has no attribute 'isStreaming'`."""
+    from dltflow.exceptions import ConfigError
+
+    def pipeline() -> None:
+        @dlt.table
+        def answer():  # type: ignore[no-untyped-def]
+            return 42
+
+    with pytest.raises(ConfigError) as info:
+        run(pipeline, spark=spark, warehouse=tmp_path / "wh")
+    assert "dataset answer (" in str(info.value) and "test_plan.py:" in str(info.value)
+    assert "returned int, expected a DataFrame" in str(info.value)
