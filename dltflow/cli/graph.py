@@ -21,14 +21,12 @@ from dltflow.graph.names import validate_name_part
 
 __all__ = ["graph"]
 
-_EXISTING_FILE = click.Path(exists=True, dir_okay=False, path_type=Path)
 _SUFFIXES = {".html": "html", ".htm": "html", ".dot": "dot", ".gv": "dot"}
 
 
 @click.command()
-@click.argument("source", required=False, type=_EXISTING_FILE)
-@click.option("--conf", "--conf-file", "conf", type=_EXISTING_FILE, metavar="PATH",
-              help="The pipeline's config (YAML/JSON with a `dlt:` section).")
+@options.source
+@options.conf
 @options.deployment_file
 @options.environment
 @options.workflow

@@ -6,9 +6,20 @@ one another command relies on.
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import click
 
-__all__ = ["deployment_file", "dry_run", "environment", "output", "workflow"]
+__all__ = ["conf", "deployment_file", "dry_run", "environment", "output", "source",
+           "workflow"]
+
+_EXISTING_FILE = click.Path(exists=True, dir_okay=False, path_type=Path)
+
+source = click.argument("source", required=False, type=_EXISTING_FILE)
+"""A pipeline's Python file (``run``, ``graph``)."""
+
+conf = click.option("--conf", "--conf-file", "conf", type=_EXISTING_FILE, metavar="PATH",
+                    help="The pipeline's config (YAML/JSON with a `dlt:` section).")
 
 deployment_file = click.option(
     "--deployment-file",
