@@ -28,6 +28,7 @@ __all__ = [
     "SparkStartFailed",
     "UnsafePathError",
     "UnsupportedFeatureError",
+    "WarehouseLocked",
 ]
 
 
@@ -258,6 +259,30 @@ class UnsafePathError(DLTException):
             "Hint: dataset, flow, schema and pipeline names must be plain names; check for "
             "symlinks or hand-edited files."
         )
+
+
+class WarehouseLocked(DLTException):
+    """Another update holds the local warehouse; this one did not start.
+
+    Args:
+        warehouse: the warehouse folder.
+        holder: who holds it (``pid``, ``host``, ``started``), as far as it is known.
+        waited: how many seconds this run waited for it.
+    """
+
+    def __init__(self, warehouse: str, holder: dict[str, Any], waited: float) -> None:
+        self.warehouse = warehouse
+        self.holder = holder
+        self.waited = waited
+        who = (f"process {holder.get('pid', '?')} on {holder.get('host', '?')}, "
+               f"running since {holder.get('started', '?')}") if holder else "another process"
+        after = f" after waiting {waited:g}s" if waited else ""
+        super().__init__(
+            f"The warehouse {warehouse} is in use by {who}{after}; two updates must not "
+            "write the same tables at once, so this one did not start.\n"
+            "Hint: wait for it to finish, or pass --lock-timeout SECONDS (or set "
+            "DLTFLOW_LOCK_TIMEOUT) to wait for it; a lock left by a process that died is "
+            "taken over by itself.")
 
 
 class DeployError(DLTException):

@@ -16,7 +16,14 @@ from typing import TYPE_CHECKING, Any, TextIO
 import click
 
 from dltflow.causes import describe_failure
-from dltflow.local.events import Event, FlowFinished, FlowStarted, RunFinished, RunStarted
+from dltflow.local.events import (
+    Event,
+    FlowFinished,
+    FlowStarted,
+    Recovered,
+    RunFinished,
+    RunStarted,
+)
 
 if TYPE_CHECKING:
     from dltflow.local.result import DatasetResult, PipelineResult
@@ -81,6 +88,8 @@ def _line(event: Event) -> str | None:
     if isinstance(event, RunStarted):
         return (f"Update {event.run_id} started: {len(event.datasets)} dataset(s): "
                 f"{', '.join(event.datasets) or '-'}")
+    if isinstance(event, Recovered):
+        return event.summary
     if isinstance(event, FlowStarted):
         kind = "streaming flow" if event.streaming else "flow"
         return f"  {_status('STARTED')} {kind} {event.flow} -> {event.dataset}"

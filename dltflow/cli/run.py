@@ -57,6 +57,10 @@ _ALL = "\0all"
 @click.option("--configuration", "-c", "configuration", multiple=True,
               metavar="KEY=VALUE|FILE", help="A pipeline parameter, read with "
               "spark.conf.get(KEY) (repeatable), or a YAML/JSON file of them.")
+@click.option("--lock-timeout", "lock_timeout", type=click.FloatRange(min=0), default=None,
+              envvar="DLTFLOW_LOCK_TIMEOUT", show_envvar=True, metavar="SECONDS",
+              help="Wait this long while another update holds the warehouse  "
+              "[default: fail at once].")
 @click.option("--verbose", "-v", is_flag=True, help="Also show Spark's own output (JVM "
               "start-up, log4j warnings) and its console progress bars.")
 @options.dry_run
@@ -66,7 +70,7 @@ def run(source: Path | None, conf: Path | None, deployment_file: str | None,
         environment: str | None, workflows: tuple[str, ...], warehouse: Path, schema: str,
         full_refresh: tuple[str, ...], refresh_tables: tuple[str, ...], select: tuple[str, ...],
         remote: str | None, report_file: Path | None, configuration: tuple[str, ...],
-        verbose: bool, dry_run: bool, output: str) -> None:
+        lock_timeout: float | None, verbose: bool, dry_run: bool, output: str) -> None:
     """Run a pipeline locally, with DLT's semantics, and show what it did.
 
     SOURCE is a Python file: a DLTMetaMixin pipeline (give --conf) or a plain DLT
@@ -100,7 +104,7 @@ def run(source: Path | None, conf: Path | None, deployment_file: str | None,
     # stdout holds only dltflow's result: what the pipeline's code prints goes to stderr,
     # marked as the pipeline's, so `--output json` stays one parsable object.
     with contextlib.redirect_stdout(render.MarkedStream(sys.stderr)):
-        result = run_pipeline(full_refresh=refresh,
+        result = run_pipeline(full_refresh=refresh, lock_wait=lock_timeout,
                               on_event=render.EventPrinter(sys.stderr), **common)
     if result.error is not None and (click.get_current_context().find_root().obj or {}
                                      ).get("debug"):

@@ -9,12 +9,16 @@ Example:
     >>> result.event_log().filter("event_type = 'flow_progress'").show()
 
 ``run(definition, *, spark=None, conf=None, warehouse=None, full_refresh=False,
-select=None, schema="default", on_event=None) -> PipelineResult`` where ``definition``
+select=None, schema="default", on_event=None, configuration=None, lock_wait=None)
+-> PipelineResult`` where ``definition``
 is a ``DLTMetaMixin`` instance, a pipeline file, or a zero-argument function declaring
 datasets (a deployment file becomes one with
 :func:`dltflow.deploy.deployment_definition`). ``explain(...)`` plans without running;
 ``describe(plan)`` renders a plan. Events (:class:`RunStarted`, :class:`FlowStarted`,
-:class:`FlowFinished`, :class:`RunFinished`) reach ``on_event`` as they happen.
+:class:`FlowFinished`, :class:`RunFinished`, and :class:`Recovered` when a killed
+run's leftovers were cleaned) reach ``on_event`` as they happen. One update at a time
+holds a warehouse (``lock_wait`` seconds to wait, else
+:class:`~dltflow.exceptions.WarehouseLocked`).
 """
 
 from __future__ import annotations
@@ -23,6 +27,7 @@ from dltflow.local.events import (
     Event,
     FlowFinished,
     FlowStarted,
+    Recovered,
     RunFinished,
     RunStarted,
     read_event_log,
@@ -42,6 +47,7 @@ __all__ = [
     "FlowFinished",
     "FlowStarted",
     "PipelineResult",
+    "Recovered",
     "RunFinished",
     "RunStarted",
     "current_warehouse",

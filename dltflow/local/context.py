@@ -76,14 +76,16 @@ class RunContext:
         return df
 
     def publish(self, step: PlanStep, df: DataFrame, specs: tuple[ExpectationSpec, ...],
-                counts: FlowCounts) -> None:
-        """Write ``df`` as a new version of the step's table and switch to it atomically."""
+                counts: FlowCounts, *, progress: tuple[str, int] | None = None) -> None:
+        """Write ``df`` as a new version of the step's table and switch to it atomically
+        (with ``progress``: the micro-batch that produced it is recorded as done in the
+        same switch)."""
         table = step.table
         with self.warehouse.staged(step.name) as staged:
             checked_write(df, step.name, specs,
                           lambda out: writer(out, table).parquet(str(staged)), counts)
         self.warehouse.publish(step.name, staged, df.schema, partition_cols=table.partition_cols,
-                               register=not table.temporary)
+                               register=not table.temporary, progress=progress)
 
     def ensure_table(self, step: PlanStep) -> Table:
         """The step's table, created empty (with its schema) when it does not exist."""

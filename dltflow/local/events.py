@@ -97,6 +97,23 @@ class RunFinished:
 
 
 @dataclass(frozen=True)
+class Recovered:
+    """The update found and cleaned what an earlier, killed run left mid-write.
+
+    Args:
+        done: ``(what, how many)``, e.g. ``("batches committed", 1)``.
+    """
+
+    done: tuple[tuple[str, int], ...]
+
+    @property
+    def summary(self) -> str:
+        """One line: what was cleaned."""
+        return ("Recovered from an interrupted run: "
+                + ", ".join(f"{what} {count}" for what, count in self.done))
+
+
+@dataclass(frozen=True)
 class DatasetDefined:
     """A dataset of the planned graph (``dataset_definition`` in the log).
 
@@ -134,7 +151,7 @@ class FlowDefined:
     streaming: bool = False
 
 
-Event = (RunStarted | DatasetDefined | FlowDefined | FlowStarted | FlowFinished
+Event = (RunStarted | Recovered | DatasetDefined | FlowDefined | FlowStarted | FlowFinished
          | RunFinished)
 
 
@@ -179,6 +196,9 @@ def to_record(event: Event, *, run_id: str, pipeline: str, sequence: int) -> dic
                       message=f"Update {run_id} started: {', '.join(event.datasets)}",
                       details={"create_update": {"datasets": list(event.datasets),
                                                 "dltflow_version": __version__}})
+    elif isinstance(event, Recovered):
+        record.update(event_type="recovery", level="WARN", message=event.summary,
+                      details={"recovery": dict(event.done)})
     elif isinstance(event, (DatasetDefined, FlowDefined)):
         _definition(record, event)
     elif isinstance(event, FlowStarted):

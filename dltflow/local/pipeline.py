@@ -22,7 +22,15 @@ from dltflow.graph.registry import registration_context
 from dltflow.local import autoloader, dbutils, live
 from dltflow.local.configuration import pipeline_configuration
 from dltflow.local.definitions import definitions
-from dltflow.local.events import Event, EventLog, FlowFinished, RunFinished, RunStarted
+from dltflow.local.events import (
+    Event,
+    EventLog,
+    FlowFinished,
+    Recovered,
+    RunFinished,
+    RunStarted,
+)
+from dltflow.local.lock import lock_timeout, warehouse_lock
 from dltflow.local.plan import ExecutionPlan, build_plan
 from dltflow.local.registry import EventHook, LocalRegistry
 from dltflow.local.result import PipelineResult, summarize
@@ -120,8 +128,13 @@ def run(definition: Definition, *, spark: SparkSession | None = None,
         warehouse: str | Path | None = None, full_refresh: bool | Sequence[str] = False,
         select: Sequence[str] | None = None, schema: str = "default",
         on_event: Callable[[Event], None] | None = None,
-        configuration: Mapping[str, Any] | None = None) -> PipelineResult:
+        configuration: Mapping[str, Any] | None = None,
+        lock_wait: float | None = None) -> PipelineResult:
     """Run a pipeline locally, as one DLT update.
+
+    One update at a time writes a warehouse: the run holds its lock throughout, and
+    begins by finishing or cleaning whatever a killed run left mid-write (reported as
+    a :class:`~dltflow.local.events.Recovered` event).
 
     Args:
         definition: a ``DLTMetaMixin`` instance; a pipeline file (``import dlt``,
@@ -139,6 +152,8 @@ def run(definition: Definition, *, spark: SparkSession | None = None,
             (and ``dbutils.widgets.get(KEY)``) while the pipeline is defined and run,
             restored afterwards; a deployment file's workflow ``configuration`` is
             applied underneath (these values win).
+        lock_wait: seconds to wait while another update holds the warehouse; by
+            default ``DLTFLOW_LOCK_TIMEOUT``, else 0 (fail at once).
 
     Returns:
         The run's :class:`PipelineResult`.
@@ -146,11 +161,24 @@ def run(definition: Definition, *, spark: SparkSession | None = None,
     Raises:
         ConfigError: the definition or its config is invalid.
         GraphError: an unknown reference, a cycle or a duplicate name.
+        WarehouseLocked: another update holds the warehouse.
     """
     from dltflow.local.session import get_spark  # lazy: importing dltflow must not start Spark
 
     spark = spark or get_spark()
     store = Warehouse(spark, Path(warehouse or DEFAULT_WAREHOUSE), schema)
+    with warehouse_lock(store.root, timeout=lock_timeout(lock_wait)):
+        recovered = Recovered(tuple(sorted(store.recover().items())))
+        return _update(definition, spark=spark, store=store, conf=conf,
+                       full_refresh=full_refresh, select=select, on_event=on_event,
+                       configuration=configuration, recovered=recovered)
+
+
+def _update(definition: Definition, *, spark: SparkSession, store: Warehouse, conf: Any,
+            full_refresh: bool | Sequence[str], select: Sequence[str] | None,
+            on_event: Callable[[Event], None] | None,
+            configuration: Mapping[str, Any] | None, recovered: Recovered) -> PipelineResult:
+    """One update, with the warehouse locked and recovered (see :func:`run`)."""
     registry = LocalRegistry()
     events: list[Event] = []
     run_id = uuid.uuid4().hex[:12]
@@ -165,12 +193,14 @@ def run(definition: Definition, *, spark: SparkSession | None = None,
                                        warehouse=store, conf=conf, select=select)
         except DatasetFailed as err:
             emit = _emitter(events, EventLog(store.root, run_id), on_event)
-            _planning_failed(emit, run_id, err, [d.name for d in registry.datasets])
+            _planning_failed(emit, run_id, err, [d.name for d in registry.datasets], recovered)
             return _finish(emit, events, run_id, "FAILED", err, start, spark, store)
         refresh = _refresh_set(full_refresh, plan)
         emit = _emitter(events, EventLog(store.root, run_id, name), on_event,
                         registry.event_hooks)
         emit(RunStarted(run_id, plan.names))
+        if recovered.done:
+            emit(recovered)
         for record in definitions(plan):
             emit(record)
         runner = Runner(spark, plan, store, emit, full_refresh=refresh)
@@ -180,11 +210,13 @@ def run(definition: Definition, *, spark: SparkSession | None = None,
 
 
 def _planning_failed(emit: Callable[[Event], None], run_id: str, err: DatasetFailed,
-                     declared: Sequence[str]) -> None:
+                     declared: Sequence[str], recovered: Recovered) -> None:
     """Every dataset is listed: those whose query failed as FAILED, the rest SKIPPED."""
     failures = list(getattr(err, "failures", [err]))
     names = list(dict.fromkeys(declared))
     emit(RunStarted(run_id, tuple(names)))
+    if recovered.done:
+        emit(recovered)
     failed = {f.dataset: f for f in failures}
     for name in names:
         if name in failed:

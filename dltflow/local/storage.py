@@ -7,13 +7,25 @@ Layout of one table, ``<warehouse>/<schema>/<name>/``::
     _checkpoints/<flow>/   Structured Streaming checkpoints of the flows into it
     _batches/<flow>/<id>   micro-batches already appended (exactly-once on retries)
     _staging/              versions and batches being written
+    _commits/<flow>/<key>  batches committed but not yet fully moved into the table
 
 A rewrite writes a *new* version folder, then atomically replaces the pointer file
 and re-registers ``<schema>.<name>`` in the session catalog; only then are older
 versions deleted. A failure before the switch leaves the previous version readable.
-Streaming tables append: each micro-batch is written to staging, checked, then its
-files are moved into the current version folder (a rename, so readers and file
-stream sources never see a partial file).
+A CDC target's state and the table it shows switch in that same pointer write, with
+the micro-batch that produced them, so state, table and progress never disagree.
+
+Streaming tables append, exactly once whatever instant the process dies:
+
+1. the micro-batch is written to ``_staging`` and checked (a crash: staging is junk);
+2. the staged folder is renamed to ``_commits/<flow>/<batch>`` (the commit point);
+3. its files are moved (renamed, so readers never see a partial file) into the
+   current version; 4. the batch is marked done; 5. the commit folder is removed.
+
+A crash after step 2 is rolled *forward* by :meth:`Warehouse.recover` at the start of
+the next run (the rest of the files moved, the batch marked), so when Structured
+Streaming replays the uncheckpointed batch, it is found done and skipped. Every step
+calls :func:`~dltflow.local.failpoints.reached`, so tests kill the process at each.
 """
 
 from __future__ import annotations
@@ -23,13 +35,15 @@ import os
 import re
 import shutil
 import uuid
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections import Counter
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from dltflow.exceptions import InvalidNameError, UnsafePathError
 from dltflow.graph.names import validate_name, validate_name_part
+from dltflow.local.failpoints import reached
 from dltflow.local.safepath import inside
 
 if TYPE_CHECKING:
@@ -39,9 +53,15 @@ if TYPE_CHECKING:
 META_FILE = "_dltflow.json"
 _SKIP_ON_MOVE = ("_SUCCESS", "_committed", "_started")
 _VERSION = re.compile(r"[vs]\d{5}-[0-9a-f]{8}")
-_OWNED_FOLDERS = ("_checkpoints", "_batches", "_staging")
+_OWNED_FOLDERS = ("_checkpoints", "_batches", "_staging", "_commits")
 """Folders the engine keeps in a table's folder besides its versions; full refresh
 deletes these, the versions and the pointer file, and nothing else."""
+VIEW_ROWS = "_view_rows"
+"""The folder of a streaming view's checked rows (:mod:`dltflow.local.stream_views`)."""
+_DESTINATION = "_destination"
+"""In a commit folder: the folder (relative to the table's) its files go to."""
+ONCE = "once"
+"""The commit key of a ``once=True`` flow's single batch."""
 
 
 def _quote(identifier: str) -> str:
@@ -135,28 +155,61 @@ class Warehouse:
         return self.table_dir(name) / "_staging" / uuid.uuid4().hex
 
     def publish(self, name: str, staged: Path, schema: StructType, *, slot: str = "current",
-                partition_cols: tuple[str, ...] = (), register: bool = True) -> Path:
+                partition_cols: tuple[str, ...] = (), register: bool = True,
+                progress: tuple[str, int] | None = None) -> Path:
         """Make ``staged`` the published version of ``name`` and drop older versions."""
+        return self.publish_versions(name, {slot: (staged, schema)},
+                                     partition_cols=partition_cols, register=register,
+                                     progress=progress)[slot]
+
+    def publish_versions(self, name: str, versions: Mapping[str, tuple[Path, StructType]], *,
+                         partition_cols: tuple[str, ...] = (), register: bool = True,
+                         progress: tuple[str, int] | None = None) -> dict[str, Path]:
+        """Publish staged folders as the versions of their slots in *one* pointer switch.
+
+        Args:
+            name: the table.
+            versions: slot (``current``, ``state``) -> (staged folder, its schema).
+            partition_cols: the table's partition columns.
+            register: (re-)register the table in the catalog (False: a temporary table).
+            progress: ``(flow, batch_id)`` recorded as done in the same switch, so the
+                data and the micro-batch that produced it commit together.
+
+        Returns:
+            slot -> the folder of its new version.
+        """
+        reached("publish.staged", name)
         meta = self.meta(name)
-        sequence = int(meta.get("sequence", 0)) + 1
-        prefix = "v" if slot == "current" else "s"
-        version = f"{prefix}{sequence:05d}-{uuid.uuid4().hex[:8]}"
-        target = self.table_dir(name) / version
-        if staged.exists():
-            os.replace(staged, target)
-        else:  # nothing was written (empty input): an empty version is still a version
-            target.mkdir(parents=True)
-        old = meta.get(slot)
-        meta.update({"sequence": sequence, slot: version, f"{slot}_schema": schema.json(),
-                     "partition_cols": list(partition_cols)})
-        if slot == "current":
+        sequence = int(meta.get("sequence", 0))
+        targets: dict[str, Path] = {}
+        replaced = []
+        for slot, (staged, schema) in versions.items():
+            sequence += 1
+            prefix = "v" if slot == "current" else "s"
+            version = f"{prefix}{sequence:05d}-{uuid.uuid4().hex[:8]}"
+            target = self.table_dir(name) / version
+            if staged.exists():
+                os.replace(self._inside(staged, "move"), target)
+            else:  # nothing was written (empty input): an empty version is still a version
+                target.mkdir(parents=True)
+            if meta.get(slot):
+                replaced.append(meta[slot])
+            meta.update({slot: version, f"{slot}_schema": schema.json()})
+            targets[slot] = target
+        reached("publish.renamed", name)
+        meta.update(sequence=sequence, partition_cols=list(partition_cols))
+        if "current" in versions:
             meta["temporary"] = not register
+        if progress is not None:
+            flow, batch_id = progress
+            meta.setdefault("progress", {})[flow] = int(batch_id)
         self._write_meta(name, meta)
-        if slot == "current" and register:
+        reached("publish.switched", name)
+        if "current" in versions and register:
             self.register(name)
-        if old and old != version:
-            shutil.rmtree(self._version_dir(name, old), ignore_errors=True)
-        return target
+        for version in replaced:
+            shutil.rmtree(self._version_dir(name, version), ignore_errors=True)
+        return targets
 
     def ensure(self, name: str, schema: StructType, *,
                partition_cols: tuple[str, ...] = (), register: bool = True) -> Path:
@@ -186,18 +239,76 @@ class Warehouse:
         if register:
             self.register(name)
 
-    def append(self, name: str, staged: Path) -> None:
-        """Move the files of a staged batch into the current version (renames only)."""
-        current = self.path(name)
-        assert current is not None, f"streaming table {name} must be created before appending"
-        staged = self._inside(staged, "move files from")
-        for source in sorted(staged.rglob("*")):
-            if source.is_dir() or source.name.startswith(_SKIP_ON_MOVE):
-                continue
-            target = self._inside(current / source.relative_to(staged), "write")
-            target.parent.mkdir(parents=True, exist_ok=True)
-            os.replace(source, target)
-        shutil.rmtree(staged, ignore_errors=True)
+    def commit_batch(self, name: str, flow: str, key: str, staged: Path,
+                     into: Path | None = None) -> None:
+        """Add a staged batch's files to ``name`` exactly once (see the module's protocol).
+
+        Args:
+            name: the table (or streaming view) the batch belongs to.
+            flow: the flow that produced it.
+            key: the micro-batch id, :data:`ONCE` for a ``once=True`` flow, or any other
+                unique key for a batch that is not tracked.
+            staged: the folder the batch was written to.
+            into: where its files go; the table's current version by default.
+        """
+        reached("append.staged", name)
+        commit = self._commit_dir(name, flow, key)
+        if commit.exists():  # committed by a run that died; recovery normally finished it
+            self.discard(staged)
+        else:
+            destination = into if into is not None else self.path(name)
+            assert destination is not None, f"streaming table {name} must exist before appending"
+            staged.mkdir(parents=True, exist_ok=True)  # an empty batch may write nothing
+            relative = self._inside(destination, "write").relative_to(self.table_dir(name))
+            (staged / _DESTINATION).write_text(str(relative), encoding="utf-8")
+            commit.parent.mkdir(parents=True, exist_ok=True)
+            os.replace(self._inside(staged, "move"), commit)  # the commit point
+            reached("append.committed", name)
+        self._finish_commit(name, commit)
+
+    def _commit_dir(self, name: str, flow: str, key: str) -> Path:
+        folder = self.table_dir(name) / "_commits" / validate_name(flow, role="flow")
+        return self._inside(folder / validate_name_part(key, role="batch"), "write")
+
+    def _finish_commit(self, name: str, commit: Path) -> None:
+        """Move what is left of a committed batch into its destination, mark the batch
+        done, then forget the commit; safe to repeat after a crash at any step."""
+        manifest = commit / _DESTINATION
+        target = self._commit_destination(name, manifest)
+        if target is not None:
+            files = [f for f in sorted(commit.rglob("*")) if f.is_file() and f != manifest
+                     and not f.name.startswith(_SKIP_ON_MOVE)]
+            for moved, source in enumerate(files):
+                destination = self._inside(target / source.relative_to(commit), "write")
+                destination.parent.mkdir(parents=True, exist_ok=True)
+                os.replace(source, destination)
+                if moved == 0:
+                    reached("append.moving", name)
+            reached("append.moved", name)
+            self._mark_done(name, commit.parent.name, commit.name)
+            reached("append.marked", name)
+        shutil.rmtree(self._inside(commit, "delete"), ignore_errors=True)
+        with suppress(OSError):  # the flow's folder, once its last commit is gone
+            commit.parent.rmdir()
+
+    def _commit_destination(self, name: str, manifest: Path) -> Path | None:
+        """Where a committed batch goes, or None when that folder is gone (a full
+        refresh replaced the version it was appended to: it must not be applied)."""
+        try:
+            relative = manifest.read_text(encoding="utf-8").strip()
+        except OSError:
+            return None
+        if relative == VIEW_ROWS:
+            folder = self.table_dir(name) / VIEW_ROWS
+            return folder if folder.is_dir() else None
+        current = self.meta(name).get("current")
+        return self._version_dir(name, relative) if relative == current else None
+
+    def _mark_done(self, name: str, flow: str, key: str) -> None:
+        if key == ONCE:
+            self.mark_once(name, flow)
+        elif key.isdigit():
+            self.mark_batch(name, flow, int(key))
 
     @contextmanager
     def staged(self, name: str) -> Iterator[Path]:
@@ -222,8 +333,11 @@ class Warehouse:
             flow, role="flow"), "write")
 
     def batch_done(self, name: str, flow: str, batch_id: int) -> bool:
-        """Whether micro-batch ``batch_id`` of ``flow`` was already appended."""
-        return self._batch_marker(name, flow, batch_id).exists()
+        """Whether micro-batch ``batch_id`` of ``flow`` was already applied: appended
+        (a marker) or published with the table's pointer (its recorded progress)."""
+        done = self.meta(name).get("progress", {}).get(flow)
+        return (done is not None and int(batch_id) <= int(done)) or \
+            self._batch_marker(name, flow, batch_id).exists()
 
     def mark_batch(self, name: str, flow: str, batch_id: int) -> None:
         """Record that micro-batch ``batch_id`` of ``flow`` was appended."""
@@ -275,6 +389,51 @@ class Warehouse:
         (folder / META_FILE).unlink(missing_ok=True)  # last: the folder is ours until now
         if not any(folder.iterdir()):
             folder.rmdir()
+
+    def recover(self) -> Counter[str]:
+        """Finish or remove what a run killed mid-write left in this schema's tables.
+
+        Committed batches are rolled forward (moved in, marked done); staged writes,
+        versions no pointer names and temporary pointer files are deleted. Only
+        folders holding nothing but the engine's own entries are touched.
+
+        Returns:
+            What was done: ``batches committed``, ``staged writes removed``,
+            ``orphan versions removed`` -> how many (empty when nothing was left).
+        """
+        done: Counter[str] = Counter()
+        if not self.folder.is_dir():
+            return done
+        for folder in sorted(self.folder.iterdir()):
+            if folder.is_dir() and _is_name(folder.name) and self._engine_folder(folder):
+                self._recover_table(folder, done)
+        return done
+
+    def _recover_table(self, folder: Path, done: Counter[str]) -> None:
+        name = folder.name
+        for commit in sorted((folder / "_commits").glob("*/*")):
+            if commit.is_dir():
+                self._finish_commit(name, commit)
+                done["batches committed"] += 1
+        for staged in sorted((folder / "_staging").glob("*")):
+            shutil.rmtree(self._inside(staged, "delete"), ignore_errors=True)
+            done["staged writes removed"] += 1
+        meta = self.meta(name) if (folder / META_FILE).exists() else {}
+        published = {meta.get("current"), meta.get("state")}
+        for entry in sorted(folder.iterdir()):
+            if entry.is_dir() and _VERSION.fullmatch(entry.name) and entry.name not in published:
+                shutil.rmtree(self._inside(entry, "delete"), ignore_errors=True)
+                done["orphan versions removed"] += 1
+        for temporary in folder.glob(f".{META_FILE}.*"):
+            self._inside(temporary, "delete").unlink(missing_ok=True)
+
+    def _engine_folder(self, folder: Path) -> bool:
+        """Whether every entry of ``folder`` is one the engine writes (so recovery may
+        clean it even before its first pointer file exists)."""
+        if self._owned(folder):
+            return True
+        return all(entry.name in (*_OWNED_FOLDERS, VIEW_ROWS) or _VERSION.fullmatch(entry.name)
+                   or entry.name.startswith(f".{META_FILE}.") for entry in folder.iterdir())
 
     @staticmethod
     def _owned(folder: Path) -> bool:

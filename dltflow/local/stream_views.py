@@ -13,13 +13,13 @@ empties the folder and its checkpoint.
 
 from __future__ import annotations
 
-import os
 import shutil
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from dltflow.local.counting import FlowCounts, checked_write
+from dltflow.local.storage import VIEW_ROWS
 
 if TYPE_CHECKING:
     from pyspark.sql import DataFrame, SparkSession
@@ -31,12 +31,9 @@ if TYPE_CHECKING:
 StreamRunner = Callable[[Callable[["DataFrame", int], None]], None]
 """Runs a callback on every new micro-batch of the view's query (the runner's ``_stream``)."""
 
-_SKIP = ("_SUCCESS", "_committed", "_started", ".")
-
-
 def view_folder(warehouse: Warehouse, name: str) -> Path:
     """Where the checked rows of streaming view ``name`` are kept."""
-    return warehouse.table_dir(name) / "_view_rows"
+    return warehouse.table_dir(name) / VIEW_ROWS
 
 
 def reset(warehouse: Warehouse, name: str) -> None:
@@ -44,19 +41,8 @@ def reset(warehouse: Warehouse, name: str) -> None:
     shutil.rmtree(warehouse.table_dir(name), ignore_errors=True)
 
 
-def _move_files(staged: Path, folder: Path) -> None:
-    folder.mkdir(parents=True, exist_ok=True)
-    for source in sorted(staged.rglob("*")):
-        if source.is_dir() or source.name.startswith(_SKIP):
-            continue
-        target = folder / source.relative_to(staged)
-        target.parent.mkdir(parents=True, exist_ok=True)
-        os.replace(source, target)
-    shutil.rmtree(staged, ignore_errors=True)
-
-
-def checked_stream(spark: SparkSession, warehouse: Warehouse, name: str, schema: StructType,
-                   specs: Sequence[ExpectationSpec], stream: StreamRunner,
+def checked_stream(spark: SparkSession, warehouse: Warehouse, name: str, flow: str,
+                   schema: StructType, specs: Sequence[ExpectationSpec], stream: StreamRunner,
                    counts: FlowCounts) -> DataFrame:
     """Run the view's stream, checking and counting every micro-batch.
 
@@ -64,6 +50,7 @@ def checked_stream(spark: SparkSession, warehouse: Warehouse, name: str, schema:
         spark: the session.
         warehouse: where the view's rows and checkpoint live.
         name: the view.
+        flow: the flow computing it (its batches are committed under that name).
         schema: the view's schema (from the plan).
         specs: its expectations.
         stream: runs a callback on each new micro-batch of the view's query.
@@ -78,11 +65,12 @@ def checked_stream(spark: SparkSession, warehouse: Warehouse, name: str, schema:
     """
     folder = view_folder(warehouse, name)
 
-    def each(batch: DataFrame, _batch_id: int) -> None:
+    def each(batch: DataFrame, batch_id: int) -> None:
         with warehouse.staged(name) as staged:
             checked_write(batch, name, specs,
                           lambda out: out.write.mode("overwrite").parquet(str(staged)), counts)
-        _move_files(staged, folder)
+        folder.mkdir(parents=True, exist_ok=True)
+        warehouse.commit_batch(name, flow, str(batch_id), staged, into=folder)
 
     stream(each)
     folder.mkdir(parents=True, exist_ok=True)

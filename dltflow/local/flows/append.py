@@ -3,19 +3,23 @@
 A streaming query runs with ``foreachBatch`` and ``trigger(availableNow=True)`` and a
 checkpoint per flow under the table's folder, so each run processes only the input
 that arrived since the previous one, then stops. Every micro-batch is written to
-staging, its expectations counted and checked, and only then appended to the table;
-the batch id is recorded so a retried batch is never appended twice. An exception
-raised inside a micro-batch stops the stream before its checkpoint commits, and is
-re-raised as is.
+staging, its expectations counted and checked, and only then committed to the table
+together with its batch id (:meth:`~dltflow.local.storage.Warehouse.commit_batch`),
+so a batch replayed after a crash is never appended twice. An exception raised
+inside a micro-batch stops the stream before its checkpoint commits, and is re-raised
+as is.
 """
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from dltflow.local.context import writer
 from dltflow.local.counting import FlowCounts, checked_write
+from dltflow.local.failpoints import reached
+from dltflow.local.storage import ONCE
 
 if TYPE_CHECKING:
     from pyspark.sql import DataFrame
@@ -28,7 +32,12 @@ if TYPE_CHECKING:
 def stream_batches(ctx: RunContext, df: DataFrame, step: PlanStep, flow: PlannedFlow,
                    each: Callable[[DataFrame, int], None], *,
                    output_mode: str = "append") -> None:
-    """Run ``each`` on every new micro-batch of ``df`` (available-now), then stop."""
+    """Run ``each`` on every new micro-batch of ``df`` (available-now), then stop.
+
+    ``each`` must commit the batch's output together with its id (so that
+    :meth:`~dltflow.local.storage.Warehouse.batch_done` knows it); a batch found done
+    (replayed after a crash) is skipped.
+    """
     errors: list[BaseException] = []
 
     def guarded(batch: DataFrame, batch_id: int) -> None:
@@ -39,7 +48,7 @@ def stream_batches(ctx: RunContext, df: DataFrame, step: PlanStep, flow: Planned
         except BaseException as err:
             errors.append(err)
             raise
-        ctx.warehouse.mark_batch(step.name, flow.name, batch_id)
+        reached("batch.returned", step.name)
 
     checkpoint = ctx.warehouse.checkpoint(step.name, flow.name)
     query = (df.writeStream.foreachBatch(guarded).outputMode(output_mode)
@@ -64,11 +73,13 @@ def run_append(ctx: RunContext, step: PlanStep, flow: QueryFlow | AppendFlowPlan
     df = ctx.query(step, flow)
     specs = table.expectations
 
-    def append(batch: DataFrame, _batch_id: int | None = None) -> None:
+    def append(batch: DataFrame, batch_id: int | None = None) -> None:
         with ctx.warehouse.staged(step.name) as staged:
             checked_write(batch, step.name, specs,
                           lambda out: writer(out, table).parquet(str(staged)), counts)
-        ctx.warehouse.append(step.name, staged)
+        key = (str(batch_id) if batch_id is not None else ONCE if flow.once
+               else f"run_{uuid.uuid4().hex}")
+        ctx.warehouse.commit_batch(step.name, flow.name, key, staged)
 
     if df.isStreaming:
         try:
@@ -78,9 +89,7 @@ def run_append(ctx: RunContext, step: PlanStep, flow: QueryFlow | AppendFlowPlan
                 raise
             _stream_complete(ctx, df, step, flow, counts)
     else:
-        append(df)
-    if flow.once:
-        ctx.warehouse.mark_once(step.name, flow.name)
+        append(df)  # a once=True flow is marked done by its commit
     return "COMPLETED"
 
 
@@ -88,9 +97,10 @@ def _stream_complete(ctx: RunContext, df: DataFrame, step: PlanStep, flow: Plann
                      counts: FlowCounts) -> None:
     """A streaming aggregation without a watermark runs in complete mode, as in DLT:
     every micro-batch is the whole result and replaces the table atomically."""
-    def replace(batch: DataFrame, _batch_id: int) -> None:
+    def replace(batch: DataFrame, batch_id: int) -> None:
         latest = FlowCounts(step.name)
-        ctx.publish(step, batch, step.dataset.expectations, latest)
+        ctx.publish(step, batch, step.dataset.expectations, latest,
+                    progress=(flow.name, batch_id))
         counts.output_rows, counts.dropped_rows = latest.output_rows, latest.dropped_rows
         counts.expectations = latest.expectations
 

@@ -24,7 +24,7 @@ def run_view(ctx: RunContext, step: PlanStep, flow: QueryFlow, counts: FlowCount
         if ctx.refreshing(step.name):
             stream_views.reset(ctx.warehouse, step.name)
         ctx.views[step.name] = stream_views.checked_stream(
-            ctx.spark, ctx.warehouse, step.name, df.schema, specs,
+            ctx.spark, ctx.warehouse, step.name, flow.name, df.schema, specs,
             lambda each: stream_batches(ctx, df, step, flow, each), counts)
         return "COMPLETED"
     if specs:

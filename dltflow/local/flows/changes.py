@@ -1,8 +1,9 @@
 """Executor of ``apply_changes`` flows, and the CDC state both CDC executors share.
 
 The target's full history is kept as a *state* slot beside the table; each batch of
-change events is folded into it (:mod:`dltflow.local.cdc`), the new state is written
-atomically, and the table is republished as what the state shows.
+change events is folded into it (:mod:`dltflow.local.cdc`), and the new state and
+the table it shows are published in one atomic switch, together with the micro-batch
+that produced them: after a crash, state, table and progress still agree.
 """
 
 from __future__ import annotations
@@ -10,7 +11,8 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from dltflow.local import cdc
-from dltflow.local.counting import FlowCounts
+from dltflow.local.context import writer
+from dltflow.local.counting import FlowCounts, checked_write
 from dltflow.local.flows.append import stream_batches
 
 if TYPE_CHECKING:
@@ -28,14 +30,21 @@ def stored_state(ctx: RunContext, name: str) -> DataFrame | None:
 
 
 def republish(ctx: RunContext, step: PlanStep, new_state: DataFrame, flow: Any,
-              counts: FlowCounts) -> None:
-    """Persist ``new_state`` atomically, then publish what the table shows."""
-    with ctx.warehouse.staged(step.name) as staged:
-        new_state.write.mode("overwrite").parquet(str(staged))
-    ctx.warehouse.publish(step.name, staged, new_state.schema, slot="state")
-    visible = cdc.visible(ctx.warehouse.read(step.name, slot="state"), flow)
-    latest = FlowCounts(step.name)
-    ctx.publish(step, visible, (), latest)
+              counts: FlowCounts, *, progress: tuple[str, int] | None = None) -> None:
+    """Stage ``new_state`` and the table it shows, then publish both in one switch
+    (with ``progress``, the micro-batch that produced them is recorded in it too)."""
+    store, table = ctx.warehouse, step.table
+    with store.staged(step.name) as state_dir, store.staged(step.name) as table_dir:
+        new_state.write.mode("overwrite").parquet(str(state_dir))
+        staged_state = ctx.spark.read.schema(new_state.schema).parquet(str(state_dir))
+        visible = cdc.visible(staged_state, flow)
+        latest = FlowCounts(step.name)
+        checked_write(visible, step.name, (),
+                      lambda out: writer(out, table).parquet(str(table_dir)), latest)
+        store.publish_versions(step.name, {"state": (state_dir, new_state.schema),
+                                           "current": (table_dir, visible.schema)},
+                               partition_cols=table.partition_cols,
+                               register=not table.temporary, progress=progress)
     counts.output_rows = latest.output_rows  # the table's size after this flow
 
 
@@ -53,9 +62,10 @@ def run_apply_changes(ctx: RunContext, step: PlanStep, flow: ChangesFlowPlan,
         return "SKIPPED"
     changes = ctx.read(element.source, streaming=_source_streams(ctx, element.source))
 
-    def apply(batch: DataFrame, _batch_id: int | None = None, *, fresh: bool = False) -> None:
+    def apply(batch: DataFrame, batch_id: int | None = None, *, fresh: bool = False) -> None:
         state = None if fresh else stored_state(ctx, step.name)
-        republish(ctx, step, cdc.apply_changes(state, batch, element), element, counts)
+        republish(ctx, step, cdc.apply_changes(state, batch, element), element, counts,
+                  progress=None if batch_id is None else (flow.name, batch_id))
 
     if changes.isStreaming:
         stream_batches(ctx, changes, step, flow, apply)
