@@ -35,8 +35,8 @@ from yaml.scanner import Scanner
 
 from dltflow.exceptions import ConfigError
 
-__all__ = ["MAX_ALIASES", "MAX_BYTES", "MAX_DEPTH", "MAX_NODES", "parse_config_text",
-           "read_config_file"]
+__all__ = ["MAX_ALIASES", "MAX_BYTES", "MAX_DEPTH", "MAX_NODES", "check_path_text",
+           "parse_config_text", "read_config_file"]
 
 MAX_BYTES = 1024 * 1024
 MAX_DEPTH = 64
@@ -48,19 +48,23 @@ _BOUNDS_HINT = ("a config file is a small, plain mapping; write the values out i
 _JSON_TOKENS = re.compile(r'"(?:[^"\\]|\\.)*"|[\[\]{}]', re.S)
 
 
-def read_config_file(path: str | Path) -> Any:
+def read_config_file(path: str | Path, *, field: str = "path") -> Any:
     """Parse a YAML or JSON file (``.json`` is JSON, anything else YAML) within bounds.
 
     Args:
         path: the file.
+        field: what the caller calls the path (``conf``, ``--deployment-file``), named
+            when the path itself is unusable.
 
     Returns:
         The parsed document (mappings, lists, scalars); ``None`` for an empty file.
 
     Raises:
         ConfigError: the file cannot be read, is not text, is not valid YAML/JSON, or
-            exceeds a bound (size, aliases, expansion, depth); names the file.
+            exceeds a bound (size, aliases, expansion, depth); names the file. A path
+            with a NUL byte (which no file system accepts) names ``field``.
     """
+    check_path_text(path, field=field)
     path = Path(path)
     source = str(path)
     try:
@@ -72,6 +76,25 @@ def read_config_file(path: str | Path) -> Any:
                                "directory).") from None
     return parse_config_text(data, source=source, fmt="json" if path.suffix == ".json"
                              else "yaml")
+
+
+def check_path_text(path: str | Path, *, field: str = "path") -> None:
+    """Refuse a path holding a NUL byte with a ConfigError instead of the ``ValueError``
+    every OS call would raise; the path is shown escaped (``repr``) so the NUL is visible.
+
+    Args:
+        path: the path as given.
+        field: what the caller calls it, for the message.
+
+    Raises:
+        ConfigError: the path contains a NUL byte.
+    """
+    text = str(path)
+    if "\0" in text:
+        raise ConfigError(f"field '{field}': the path {text!r} contains a NUL byte (\\x00)",
+                          source=repr(text),
+                          hint="no file name can hold a NUL byte; check how the path was "
+                               "built (a value read from binary data or a C string).")
 
 
 def parse_config_text(data: bytes | str, *, source: str, fmt: str = "yaml") -> Any:
@@ -96,6 +119,10 @@ def parse_config_text(data: bytes | str, *, source: str, fmt: str = "yaml") -> A
     try:
         return loader.get_single_data()
     except yaml.YAMLError as err:
+        if "maximum nesting depth" in str(err):
+            # libyaml >= 0.2.5 stops at 1,000 open flow collections while it looks ahead,
+            # before our composer sees them: the same bound, said the same way.
+            raise _too_deep(source) from None
         raise ConfigError(f"not valid YAML: {err}", source=source) from None
     finally:
         loader.dispose()

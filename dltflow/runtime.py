@@ -58,7 +58,8 @@ def launch(spark: SparkSession | None, *, artifact_root: str, module: str, class
         return _run_source(root, module, spark if spark is not None else _active_spark())
     cls = _import_class(root if code_on_path else None, module, class_name)
     conf_file = conf_path or conf_argument(parameters)
-    conf = read_config_file(Path(root) / conf_file) if conf_file else None
+    conf = (read_config_file(Path(root) / conf_file, field="conf_path" if conf_path else "--conf")
+            if conf_file else None)
     session = spark if spark is not None else _active_spark()
     instance: Any = build_pipeline(cls, session, conf, source=conf_file)
     if launch_method is None:

@@ -32,9 +32,9 @@ _SUFFIXES = {".html": "html", ".htm": "html", ".dot": "dot", ".gv": "dot"}
 @options.workflow
 @click.option("--format", "fmt", type=click.Choice(["html", "mermaid", "dot"]),
               help="Output format [default: from -o's extension, else mermaid].")
-@click.option("--output-file", "-o", "output_file", type=click.Path(dir_okay=False,
+@click.option("--output-file", "-o", "output_file", type=options.PathType(dir_okay=False,
               path_type=Path), help="Write here instead of stdout.")
-@click.option("--warehouse", type=click.Path(file_okay=False, path_type=Path),
+@click.option("--warehouse", type=options.PathType(file_okay=False, path_type=Path),
               default=Path(".dltflow"), show_default=True,
               help="Warehouse whose stored tables analysis may read schemas from.")
 @click.option("--schema", default="default", show_default=True, help="Catalog schema.")

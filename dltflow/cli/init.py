@@ -11,7 +11,7 @@ from typing import Any
 
 import click
 
-from dltflow.cli import EXIT_FAILED, error_handler
+from dltflow.cli import EXIT_FAILED, error_handler, options
 from dltflow.deploy.project import PROJECT_FILE, ProjectConfig, load_project
 from dltflow.deploy.scaffold import (
     USER_PLACEHOLDER,
@@ -35,7 +35,7 @@ from dltflow.exceptions import ConfigError, DLTException
               help="Deploy under /Shared, or under your user folder. [default: shared]")
 @click.option("--user", help="Databricks user name for a personal root path.")
 @click.option("--profile", help="Databricks config profile of the dev target.")
-@click.option("--directory", type=click.Path(file_okay=False, path_type=Path), default=".",
+@click.option("--directory", type=options.PathType(file_okay=False, path_type=Path), default=".",
               show_default=True, help="Where to create the project.")
 @click.option("--build-template", is_flag=True,
               help="Also create a runnable sample pipeline, config, deployment file, tests.")

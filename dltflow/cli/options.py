@@ -6,14 +6,34 @@ one another command relies on.
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
+from typing import Any
 
 import click
 
-__all__ = ["conf", "deployment_file", "dry_run", "environment", "output", "source",
-           "workflow"]
+__all__ = ["PathType", "conf", "deployment_file", "dry_run", "environment", "output",
+           "source", "workflow"]
 
-_EXISTING_FILE = click.Path(exists=True, dir_okay=False, path_type=Path)
+
+class PathType(click.Path):
+    """``click.Path`` that refuses a path holding a NUL byte as a usage error (exit 2).
+
+    click's own checks call ``os.stat``, which raises ``ValueError`` on a NUL byte: a
+    traceback instead of a message. A shell cannot pass one, but a program calling the
+    CLI (or click's test runner) can.
+    """
+
+    def convert(self, value: Any, param: click.Parameter | None,
+                ctx: click.Context | None) -> Any:
+        text = os.fsdecode(value) if isinstance(value, (str, bytes, os.PathLike)) else ""
+        if "\0" in text:
+            self.fail(f"{text!r} contains a NUL byte (\\x00); no file name can hold one.",
+                      param, ctx)
+        return super().convert(value, param, ctx)
+
+
+_EXISTING_FILE = PathType(exists=True, dir_okay=False, path_type=Path)
 
 source = click.argument("source", required=False, type=_EXISTING_FILE)
 """A pipeline's Python file (``run``, ``graph``)."""
@@ -23,7 +43,7 @@ conf = click.option("--conf", "--conf-file", "conf", type=_EXISTING_FILE, metava
 
 deployment_file = click.option(
     "--deployment-file",
-    type=click.Path(dir_okay=False, path_type=str),
+    type=PathType(dir_okay=False, path_type=str),
     help="Deployment file (YAML or JSON) keyed by environment, e.g. workflows/simple.yml.",
 )
 

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import click
 
-from dltflow.cli import error_handler
+from dltflow.cli import error_handler, options
 
 __all__ = ["report", "write_report"]
 
@@ -32,11 +32,11 @@ def write_report(warehouse: Path, run_id: str | None, output_file: Path) -> None
 
 
 @click.command()
-@click.option("--warehouse", type=click.Path(file_okay=False, path_type=Path),
+@click.option("--warehouse", type=options.PathType(file_okay=False, path_type=Path),
               default=Path(".dltflow"), show_default=True,
               help="The warehouse whose event log holds the runs.")
 @click.option("--run", "run_id", metavar="ID", help="The run to report [default: latest].")
-@click.option("--output-file", "-o", "output_file", type=click.Path(dir_okay=False,
+@click.option("--output-file", "-o", "output_file", type=options.PathType(dir_okay=False,
               path_type=Path), default=Path("dltflow-report.html"), show_default=True,
               help="Where to write the page.")
 @error_handler

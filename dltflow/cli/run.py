@@ -37,7 +37,7 @@ _ALL = "\0all"
 @options.deployment_file
 @options.environment
 @options.workflow
-@click.option("--warehouse", type=click.Path(file_okay=False, path_type=Path),
+@click.option("--warehouse", type=options.PathType(file_okay=False, path_type=Path),
               default=Path(".dltflow"), help="Folder holding the tables, checkpoints and "
               "event log.")
 @click.option("--schema", default="default", help="Catalog schema the tables are "
@@ -51,7 +51,7 @@ _ALL = "\0all"
               help="Run only this dataset and its upstreams (repeatable).")
 @click.option("--remote", envvar="SPARK_REMOTE", metavar="sc://HOST:PORT", show_envvar=True,
               help="Run on a Spark Connect server (a cluster, Databricks Connect).")
-@click.option("--report", "report_file", type=click.Path(dir_okay=False, path_type=Path),
+@click.option("--report", "report_file", type=options.PathType(dir_okay=False, path_type=Path),
               metavar="FILE.html", help="Also write the run's report page (see `dltflow "
               "report`) here, failed or not.")
 @click.option("--configuration", "-c", "configuration", multiple=True,

@@ -33,7 +33,7 @@ import yaml
 from pydantic import Field, ValidationError, field_validator
 
 from dltflow.config import StrictModel, validation_problems
-from dltflow.configfile import read_config_file
+from dltflow.configfile import check_path_text, read_config_file
 from dltflow.deploy.env import expand_env_vars
 from dltflow.exceptions import ConfigError
 
@@ -202,6 +202,7 @@ def load_project(root: Path) -> ProjectConfig:
     Raises:
         ConfigError: the file is missing, not YAML, or invalid; names file and field.
     """
+    check_path_text(root, field="project root")
     path = Path(root) / PROJECT_FILE
     source = str(path)
     if not path.is_file():

@@ -35,7 +35,7 @@ from pydantic import Field, ValidationError, model_validator
 
 import dltflow.deploy.settings as api_settings
 from dltflow.config import StrictModel, conf_argument, validation_problems
-from dltflow.configfile import read_config_file
+from dltflow.configfile import check_path_text, read_config_file
 from dltflow.deploy.env import expand_env_vars
 from dltflow.deploy.secrets import SecretUse, find_literal_tokens
 from dltflow.exceptions import ConfigError
@@ -180,9 +180,11 @@ def load_deployment(path: str | Path, environment: str, *, project_root: str | P
     Raises:
         ConfigError: naming the file, the workflow and the field, with a hint.
     """
+    check_path_text(path, field="deployment file")
+    check_path_text(project_root, field="project root")
     path, root = Path(path), Path(project_root).resolve()
     source = str(path)
-    raw = read_config_file(path)
+    raw = read_config_file(path, field="deployment file")
     if isinstance(raw, Mapping) and set(raw) == {"environments"}:
         raw = raw["environments"]  # dbx-style files wrap environments in one key
     if not isinstance(raw, Mapping) or environment not in raw:

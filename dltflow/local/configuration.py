@@ -9,13 +9,13 @@ see each other's parameters. ``dbutils.widgets.get(KEY)`` reads the same values.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from contextvars import ContextVar
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from dltflow.configfile import read_config_file
 from dltflow.exceptions import ConfigError
 
 if TYPE_CHECKING:
@@ -60,17 +60,8 @@ def normalize(configuration: Mapping[str, Any] | None) -> dict[str, str]:
 
 
 def _read_file(path: Path) -> dict[str, str]:
-    try:
-        text = path.read_text(encoding="utf-8")
-        if path.suffix.lower() == ".json":
-            data = json.loads(text)
-        else:
-            import yaml
-
-            data = yaml.safe_load(text)
-    except (OSError, ValueError) as err:
-        raise ConfigError(f"cannot read configuration file {path}: {err}",
-                          source=str(path)) from err
+    # The bounded reader: binary, invalid or deeply nested files are ConfigErrors too.
+    data = read_config_file(path, field="--configuration")
     if isinstance(data, Mapping) and isinstance(data.get("configuration"), Mapping):
         data = data["configuration"]  # a file holding pipeline settings
     if not isinstance(data, Mapping):

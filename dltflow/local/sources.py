@@ -18,6 +18,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from dltflow.configfile import check_path_text
 from dltflow.exceptions import ConfigError, DLTException, GraphError
 from dltflow.graph.elements import AppendFlow, ApplyChangesFlow, SourceLocation, Table, View
 from dltflow.local.registry import LocalRegistry
@@ -62,6 +63,9 @@ def load_file(path: str | Path, registry: LocalRegistry, spark: SparkSession,
     Raises:
         ConfigError: the file does not exist or declares nothing.
     """
+    check_path_text(path, field="definition")
+    if isinstance(conf, (str, Path)):
+        check_path_text(conf, field="conf")
     file = Path(path)
     if not file.is_file():
         raise ConfigError(f"pipeline file {path} does not exist", source=str(path),

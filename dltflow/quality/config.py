@@ -226,7 +226,7 @@ def load_dlt_config(config: Any, *, source: str | None = None) -> DLTConfigs:
         return config
     if isinstance(config, (str, Path)):
         source = source or str(config)
-        config = read_config_file(config)
+        config = read_config_file(config, field="config")
     elif isinstance(config, BaseModel):
         config = config.model_dump(by_alias=True, exclude_none=True)
     source = source or "<dict>"

@@ -48,7 +48,7 @@ def build_pipeline(cls: type[T], spark: Any, config: Any = None, *,
     """
     if isinstance(config, (str, Path)):
         source = source or str(config)
-        config = read_config_file(config)
+        config = read_config_file(config, field="config")
     if isinstance(config, Mapping) and "dlt" in config:
         load_dlt_config(config, source=source)  # errors name the file, not "<dict>"
     try:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 from click.testing import CliRunner
@@ -174,3 +175,55 @@ def test_pure_python_loader_has_the_same_bounds(text: str) -> None:
     assert time.perf_counter() - start < 1.0
     assert _PyLoader("a: &a {b: 1}\nc: *a\n", "ok.yml").get_single_data() == {
         "a": {"b": 1}, "c": {"b": 1}}
+
+
+NUL = "conf/a\x00b.yml"
+
+
+def _nul_error(call: Any, field: str) -> None:
+    with pytest.raises(ConfigError) as info:
+        call()
+    message = str(info.value)
+    assert f"field '{field}'" in message and "'conf/a\\x00b.yml'" in message
+    assert "NUL byte" in message and "Hint:" in message and "\x00" not in message
+
+
+def test_nul_byte_in_a_config_path_names_path_and_field(tmp_path: Path) -> None:
+    from dltflow.quality.construct import build_pipeline
+
+    _nul_error(lambda: read_config_file(NUL), "path")
+    _nul_error(lambda: load_dlt_config(NUL), "config")
+    _nul_error(lambda: build_pipeline(object, None, NUL), "config")
+    _nul_error(lambda: load_deployment(NUL, "dev", project_root=tmp_path), "deployment file")
+    _nul_error(lambda: load_project(Path(NUL)), "project root")
+
+
+def test_nul_byte_in_a_local_run_conf(tmp_path: Path) -> None:
+    from dltflow.local.registry import LocalRegistry
+    from dltflow.local.sources import load_file
+
+    pipeline = tmp_path / "p.py"
+    pipeline.write_text("x = 1\n")
+    # Checked before the file runs or Spark is touched: no session is needed.
+    _nul_error(lambda: load_file(pipeline, LocalRegistry(), None, NUL),  # type: ignore[arg-type]
+               "conf")
+
+
+@pytest.mark.parametrize("args", [
+    ["run", "p.py", "--conf", NUL],
+    ["run", "a\x00.py"],
+    ["run", "p.py", "--warehouse", "w\x00h"],
+    ["deploy-py-dlt", "--deployment-file", NUL, "--environment", "dev", "--dry-run"],
+    ["validate", "--deployment-file", NUL, "--environment", "dev"],
+    ["graph", "p.py", "-o", "g\x00.html"],
+    ["report", "--warehouse", "w\x00h"],
+    ["init", "--directory", "d\x00", "--no-input"],
+])
+def test_nul_byte_in_a_cli_path_is_a_usage_error(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                 args: list[str]) -> None:
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "p.py").write_text("x = 1\n")
+    result = CliRunner().invoke(cli, args)
+    assert result.exit_code == 2, result.output
+    assert isinstance(result.exception, SystemExit)
+    assert "contains a NUL byte" in result.output and "Traceback" not in result.output
