@@ -10,8 +10,13 @@ with ``--debug``. Duck-typed: importing this module never imports pyspark.
 from __future__ import annotations
 
 import re
+import sysconfig
+from pathlib import Path
 
-__all__ = ["databricks_hint", "describe_failure", "root_cause"]
+from dltflow.exceptions import ConfigError, PipelineExited
+
+__all__ = ["databricks_hint", "defining_exit", "describe_failure", "pipeline_exit",
+           "root_cause"]
 
 _MAX_LINES = 2
 _CONDITION = re.compile(r"\[[A-Z][A-Z0-9_.]+\]")
@@ -122,3 +127,55 @@ def describe_failure(err: BaseException) -> str:
         text = root_cause(err)
     hint = databricks_hint(text) or databricks_hint(str(_innermost(err)))
     return text + (f"\nHint: {hint}" if hint else "")
+
+
+_DLTFLOW_DIR = str(Path(__file__).resolve().parent)
+
+
+def _library_dirs() -> tuple[str, ...]:
+    paths = sysconfig.get_paths()
+    found = {str(Path(paths[key]).resolve()) for key in ("stdlib", "platstdlib", "purelib",
+                                                         "platlib") if paths.get(key)}
+    return tuple(sorted(found | {_DLTFLOW_DIR}))
+
+
+def _exit_location(err: SystemExit) -> str | None:
+    """``file:line`` of the ``sys.exit`` call: the innermost frame of the pipeline's own
+    code (not dltflow, the standard library or an installed package, which may call
+    ``sys.exit`` on its behalf, as argparse does), else the innermost frame."""
+    frames = []
+    tb = err.__traceback__
+    while tb is not None:
+        frames.append((tb.tb_frame.f_code.co_filename, tb.tb_lineno))
+        tb = tb.tb_next
+    if not frames:
+        return None
+    libraries = _library_dirs()
+    own = [f for f in frames if not str(Path(f[0]).resolve()).startswith(libraries)
+           and not f[0].startswith("<")]
+    file, line = (own or frames)[-1]
+    return f"{file}:{line}"
+
+
+def pipeline_exit(err: SystemExit) -> PipelineExited:
+    """The error to report for a ``SystemExit`` raised by pipeline code: what was called
+    (``sys.exit(3)``) and where. Carries the original traceback for ``--debug``."""
+    error = PipelineExited(err.code, _exit_location(err))
+    return error.with_traceback(err.__traceback__)
+
+
+def defining_exit(source: str, err: SystemExit) -> ConfigError:
+    """The error for a ``SystemExit`` raised while a pipeline was being defined (its file
+    executed, its module imported, its class created): bad input, so exit code 2."""
+    exited = pipeline_exit(err)
+    where = f" (at {exited.location})" if exited.location else ""
+    error = ConfigError(f"{source} called sys.exit({_code(exited.code)}) while the pipeline "
+                        f"was being defined{where}", source=source,
+                        hint="a pipeline's code only declares datasets and must not end the "
+                             "process: remove the call, or raise an exception to stop with "
+                             "an error.")
+    return error.with_traceback(err.__traceback__)
+
+
+def _code(code: object) -> str:
+    return "" if code is None else repr(code)

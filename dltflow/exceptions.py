@@ -23,6 +23,7 @@ __all__ = [
     "InvalidNameError",
     "NoActiveRegistryError",
     "NoSparkSessionError",
+    "PipelineExited",
     "PlanFailed",
     "SnapshotVersionError",
     "SparkStartFailed",
@@ -198,10 +199,30 @@ class DatasetFailed(DLTException):
     def __init__(self, dataset: str, function: str, cause: BaseException) -> None:
         self.dataset = dataset
         self.function = function
+        kind = "" if isinstance(cause, DLTException) else f"{type(cause).__name__}: "
         super().__init__(
-            f"Dataset '{dataset}' failed in {function}: {type(cause).__name__}: "
-            f"{_first_lines(str(cause))}"
+            f"Dataset '{dataset}' failed in {function}: {kind}{_first_lines(str(cause))}"
         )
+
+
+class PipelineExited(DLTException):
+    """Pipeline code called ``sys.exit()`` (or ``exit()``, ``quit()``).
+
+    Left alone, that ``SystemExit`` would end ``dltflow run`` in the middle of an update
+    with the pipeline's exit code and no message; dltflow reports it as the error of the
+    dataset (or the definition) that made the call.
+
+    Args:
+        code: the code given to ``sys.exit`` (``None`` for none).
+        location: ``file:line`` of the call, when known.
+    """
+
+    def __init__(self, code: object, location: str | None = None) -> None:
+        self.code = code
+        self.location = location
+        where = f" at {location}" if location else ""
+        shown = "" if code is None else repr(code)
+        super().__init__(f"called sys.exit({shown}){where}")
 
 
 class PlanFailed(DatasetFailed):

@@ -15,6 +15,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from dltflow.causes import defining_exit
 from dltflow.config import conf_argument
 from dltflow.configfile import read_config_file
 from dltflow.exceptions import ConfigError, DLTException, NoSparkSessionError
@@ -85,6 +86,8 @@ def _run_source(root: str, module: str, spark: Any) -> None:
         runpy.run_path(str(path), init_globals={"spark": spark}, run_name="__main__")
     except DLTException:
         raise
+    except SystemExit as err:
+        raise defining_exit(str(path), err) from None
     except Exception as err:
         raise ConfigError(f"{path} failed while declaring its datasets: "
                           f"{type(err).__name__}: {err}", source=str(path),
@@ -101,6 +104,8 @@ def _import_class(root: str | None, module: str, class_name: str) -> type:
         raise ConfigError(f"cannot import {module} from {where}: {err}", source=module,
                           hint="check python_file, and that its dependencies are "
                                "installed.") from err
+    except SystemExit as err:
+        raise defining_exit(module, err) from None
     except Exception as err:  # user code failing at import time: say where
         raise ConfigError(f"importing {module} from {where} failed: "
                           f"{type(err).__name__}: {err}", source=module,

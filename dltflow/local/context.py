@@ -10,6 +10,7 @@ from collections.abc import Collection
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from dltflow.causes import pipeline_exit
 from dltflow.exceptions import DatasetFailed, DatasetNotMaterialized, DLTException, GraphError
 from dltflow.local.counting import FlowCounts, checked_write
 
@@ -68,6 +69,9 @@ class RunContext:
             df = flow.query()
         except DLTException:
             raise
+        except SystemExit as err:  # the user's code must not end the update silently
+            exited = pipeline_exit(err)
+            raise DatasetFailed(step.name, flow.function_name, exited) from exited
         except Exception as err:
             raise DatasetFailed(step.name, flow.function_name, err) from err
         if not hasattr(df, "isStreaming"):

@@ -16,7 +16,7 @@ from contextvars import ContextVar
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Union
 
-from dltflow.causes import describe_failure
+from dltflow.causes import defining_exit, describe_failure
 from dltflow.exceptions import ConfigError, DatasetFailed, GraphError
 from dltflow.graph.registry import registration_context
 from dltflow.local import autoloader, dbutils, live
@@ -77,7 +77,11 @@ def _declare(definition: Definition, registry: LocalRegistry, spark: SparkSessio
         return type(definition).__name__
     if callable(definition) and not isinstance(definition, type):
         with declaring(registry):
-            definition()
+            try:
+                definition()
+            except SystemExit as err:
+                raise defining_exit(getattr(definition, "__qualname__", "the definition"),
+                                    err) from None
         return getattr(definition, "__name__", "pipeline")
     raise ConfigError(f"cannot run {definition!r}" if isinstance(definition, type)
                       else f"cannot run a {type(definition).__name__}",

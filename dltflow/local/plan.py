@@ -15,6 +15,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
+from dltflow.causes import pipeline_exit
 from dltflow.exceptions import ConfigError, DatasetFailed, DLTException, GraphError
 from dltflow.graph.elements import Dataset, Flow, Table, View
 from dltflow.local.inputs import external_inputs
@@ -231,6 +232,9 @@ class _Analyzer:
             df = flow.analyse(self)
         except DLTException:
             raise
+        except SystemExit as err:  # the user's code must not end the update silently
+            exited = pipeline_exit(err)
+            raise DatasetFailed(dataset.name, flow.function_name, exited) from exited
         except Exception as err:
             raise DatasetFailed(dataset.name, flow.function_name, err) from err
         if df is not None and not hasattr(df, "isStreaming"):

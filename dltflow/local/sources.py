@@ -18,6 +18,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from dltflow.causes import defining_exit
 from dltflow.configfile import check_path_text
 from dltflow.exceptions import ConfigError, DLTException, GraphError
 from dltflow.graph.elements import AppendFlow, ApplyChangesFlow, SourceLocation, Table, View
@@ -76,6 +77,8 @@ def load_file(path: str | Path, registry: LocalRegistry, spark: SparkSession,
                                        run_name="__main__")
         except DLTException:
             raise
+        except SystemExit as err:
+            raise defining_exit(str(path), err) from None
         except Exception as err:
             raise ConfigError(f"{path} failed while declaring its datasets: "
                               f"{type(err).__name__}: {err}", source=str(path),

@@ -13,6 +13,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, TypeVar
 
+from dltflow.causes import defining_exit
 from dltflow.configfile import read_config_file
 from dltflow.exceptions import ConfigError
 from dltflow.quality.config import load_dlt_config
@@ -53,6 +54,8 @@ def build_pipeline(cls: type[T], spark: Any, config: Any = None, *,
         load_dlt_config(config, source=source)  # errors name the file, not "<dict>"
     try:
         return _call(cls, spark, config)
+    except SystemExit as err:
+        raise defining_exit(f"{cls.__qualname__}(...)", err) from None
     except TypeError as err:
         raise ConfigError(f"cannot create {cls.__name__}(spark, config): {err}",
                           source=source or cls.__qualname__,
