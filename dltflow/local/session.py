@@ -7,6 +7,7 @@ because pipelines run locally are small and start-up time dominates.
 
 from __future__ import annotations
 
+import logging
 import os
 import sys
 from collections.abc import Iterator
@@ -50,6 +51,15 @@ def get_spark(remote: str | None = None, *, app_name: str = "dltflow",
     Raises:
         SparkStartFailed: the local JVM did not start (its output is in ``log_file``).
     """
+    session = _session(remote, app_name, catalog_dir, log_file, progress)
+    if log_file is not None:
+        _pyspark_logs_to(Path(log_file))
+    return session
+
+
+def _session(remote: str | None, app_name: str,
+             catalog_dir: str | os.PathLike[str] | None,
+             log_file: str | os.PathLike[str] | None, progress: bool) -> SparkSession:
     from pyspark.sql import SparkSession  # lazy: `dltflow --help` must not start pyspark
 
     # Spark Connect's client draws progress bars only when this is "1".
@@ -73,6 +83,33 @@ def get_spark(remote: str | None = None, *, app_name: str = "dltflow",
             return builder.getOrCreate()
         except Exception as err:
             raise SparkStartFailed(str(log_file), _tail(Path(log_file))) from err
+
+
+# pyspark (4.x) logs every analysis error it raises, with the whole Java stack trace
+# (kilobytes), to stderr through these loggers; dltflow reports the error itself in a line
+# or two, so when Spark's output goes to a log file these copies go there too.
+_PYSPARK_ERROR_LOGGERS = ("SQLQueryContextLogger", "DataFrameQueryContextLogger")
+
+
+class _RunLog(logging.FileHandler):
+    """The log file of the latest ``get_spark(log_file=...)``; one per logger."""
+
+
+def _pyspark_logs_to(log_file: Path) -> None:
+    try:
+        from pyspark.logger import PySparkLogger
+    except ImportError:  # pyspark 3.5 has no such loggers
+        return
+    log_file.parent.mkdir(parents=True, exist_ok=True)
+    for name in _PYSPARK_ERROR_LOGGERS:
+        logger = PySparkLogger.getLogger(name)
+        for handler in list(logger.handlers):
+            # The terminal, or the log of an earlier run in this process.
+            if type(handler) is logging.StreamHandler or isinstance(handler, _RunLog):
+                logger.removeHandler(handler)
+                if isinstance(handler, _RunLog):
+                    handler.close()
+        logger.addHandler(_RunLog(log_file, delay=True))
 
 
 @contextmanager
