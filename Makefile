@@ -5,7 +5,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install test test-browser run lint imports typecheck bench clean
+.PHONY: install test test-browser fuzz run lint imports typecheck bench clean
 
 $(STAMP): pyproject.toml setup.py
 	$(PYTHON) -m venv $(VENV)
@@ -24,6 +24,11 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 test-browser: $(STAMP)
 	[ -x /usr/bin/chromium ] || { $(SUDO) apt-get update && $(SUDO) apt-get install -y chromium; }
 	$(BIN)/python -m pytest -q -m browser -rs tests/unit/report/test_report_page.py
+
+# The config fuzz tests with 40x the examples of the default run (several minutes):
+# every input must load or fail with a dltflow error, never a traceback.
+fuzz: $(STAMP)
+	HYPOTHESIS_PROFILE=fuzz $(BIN)/python -m pytest -q tests/unit/fuzz --hypothesis-show-statistics
 
 run: $(STAMP)
 	$(BIN)/dltflow run samples/pipelines/simple.py --conf conf/simple.yml

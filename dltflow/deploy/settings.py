@@ -48,7 +48,7 @@ def settings_problems(settings: Mapping[str, Any]) -> list[str]:
             problems.append(f"field '{key}': set by dltflow, remove it")
         elif key not in hints:
             problems.append(f"field '{key}': not a Pipelines API setting"
-                            + did_you_mean(key, known_keys()))
+                            + did_you_mean(str(key), known_keys()))
         else:
             problems.extend(_value_problems(key, value, _unwrap(hints[key])))
     return problems
