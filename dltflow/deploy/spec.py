@@ -188,7 +188,7 @@ def load_deployment(path: str | Path, environment: str, *, project_root: str | P
     if isinstance(raw, Mapping) and set(raw) == {"environments"}:
         raw = raw["environments"]  # dbx-style files wrap environments in one key
     if not isinstance(raw, Mapping) or environment not in raw:
-        known = sorted(raw) if isinstance(raw, Mapping) else []
+        known = sorted(map(str, raw)) if isinstance(raw, Mapping) else []
         raise ConfigError(f"no environment {environment!r}", source=source,
                           hint=f"environments in this file: {known}.")
     secrets = find_literal_tokens(raw[environment], environment)
@@ -200,7 +200,7 @@ def load_deployment(path: str | Path, environment: str, *, project_root: str | P
     problems: list[str] = []
     workflows = [wf for i, entry in enumerate(env["workflows"])
                  if (wf := _workflow(entry, f"{environment}.workflows[{i}]", root, problems))]
-    extra = sorted(set(env) - {"workflows"})
+    extra = sorted(str(key) for key in env if key != "workflows")  # keys may be any type
     if extra:
         problems.append(f"{environment}: unknown key(s) {extra}")
     names = [w.name for w in workflows]

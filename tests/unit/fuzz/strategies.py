@@ -97,14 +97,26 @@ def _get(doc: Any, path: tuple[Any, ...]) -> Any:
     return doc
 
 
+def _add(draw: st.DrawFn, value: Any, keys: list[str]) -> None:
+    if isinstance(value, dict):
+        key = draw(st.sampled_from(keys) | st.text(max_size=6) | st.integers() | st.none())
+        value[key] = draw(json_values)
+    elif isinstance(value, list):
+        value.append(draw(json_values) if not value or draw(st.booleans())
+                     else copy.deepcopy(value[0]))
+
+
 @st.composite
 def _edit(draw: st.DrawFn, doc: Any, keys: list[str]) -> Any:
-    paths = _paths(doc)
-    path = draw(st.sampled_from(paths))
+    path = draw(st.sampled_from(_paths(doc)))
     op = draw(st.sampled_from(["replace", "replace", "nasty", "delete", "add", "wrap",
                                "unwrap", "duplicate", "none"]))
-    if not path:  # the root itself
-        return draw(json_values) if op == "replace" else doc
+    if not path:  # the root itself: replaced, or added to
+        if op == "replace":
+            return draw(json_values)
+        if op == "add":
+            _add(draw, doc, keys)
+        return doc
     parent, last = _get(doc, path[:-1]), path[-1]
     value = parent[last]
     if op == "replace":
@@ -113,12 +125,8 @@ def _edit(draw: st.DrawFn, doc: Any, keys: list[str]) -> Any:
         parent[last] = draw(st.sampled_from(NASTY_STRINGS))
     elif op == "delete":
         del parent[last]
-    elif op == "add" and isinstance(value, dict):
-        value[draw(st.sampled_from(keys) | st.text(max_size=6) | st.integers()
-                   | st.none())] = draw(json_values)
-    elif op == "add" and isinstance(value, list):
-        value.append(draw(json_values) if not value or draw(st.booleans())
-                     else copy.deepcopy(value[0]))
+    elif op == "add":
+        _add(draw, value, keys)
     elif op == "wrap":
         parent[last] = [value] if draw(st.booleans()) else {"x": value}
     elif op == "unwrap" and isinstance(value, (list, dict)) and value:
