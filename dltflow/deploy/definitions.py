@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from dltflow.configfile import check_path_text
 from dltflow.deploy.notebook import NotebookTask
 from dltflow.deploy.project import find_project_root, load_project
 from dltflow.deploy.resolve import resolve_tasks
@@ -95,6 +96,7 @@ def deployment_definition(deployment_file: str | Path, environment: str, *,
     Raises:
         ConfigError: the file, a workflow or a task is invalid.
     """
+    check_path_text(deployment_file, field="deployment file")
     file = Path(deployment_file)
     root = Path(project_root) if project_root is not None else (
         find_project_root(file.parent) or Path.cwd().resolve())

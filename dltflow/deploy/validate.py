@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from dltflow.configfile import check_path_text
 from dltflow.exceptions import ConfigError
 
 
@@ -46,6 +47,9 @@ def validate_deployment(deployment_file: str | Path, environment: str, *,
     from dltflow.deploy.project import find_project_root, load_project
     from dltflow.deploy.spec import load_deployment
 
+    check_path_text(deployment_file, field="deployment file")
+    if project_root is not None:
+        check_path_text(project_root, field="project root")
     path = Path(deployment_file)
     if not path.is_file():
         raise ConfigError(f"deployment file {str(deployment_file)!r} does not exist",

@@ -189,6 +189,8 @@ def _nul_error(call: Any, field: str) -> None:
 
 
 def test_nul_byte_in_a_config_path_names_path_and_field(tmp_path: Path) -> None:
+    from dltflow.deploy import deployment_definition
+    from dltflow.deploy.validate import validate_deployment
     from dltflow.quality.construct import build_pipeline
 
     _nul_error(lambda: read_config_file(NUL), "path")
@@ -196,6 +198,9 @@ def test_nul_byte_in_a_config_path_names_path_and_field(tmp_path: Path) -> None:
     _nul_error(lambda: build_pipeline(object, None, NUL), "config")
     _nul_error(lambda: load_deployment(NUL, "dev", project_root=tmp_path), "deployment file")
     _nul_error(lambda: load_project(Path(NUL)), "project root")
+    _nul_error(lambda: deployment_definition(NUL, "dev"), "deployment file")
+    _nul_error(lambda: validate_deployment(NUL, "dev"), "deployment file")
+    _nul_error(lambda: validate_deployment("w.yml", "dev", project_root=NUL), "project root")
 
 
 def test_nul_byte_in_a_local_run_conf(tmp_path: Path) -> None:

@@ -22,9 +22,12 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from dltflow.configfile import parse_config_text, read_config_file
+from dltflow.deploy import deployment_definition
 from dltflow.deploy.validate import validate_deployment
 from dltflow.exceptions import ConfigError, DLTException
+from dltflow.graph.registry import registration_context
 from dltflow.local.configuration import normalize, parse_configuration
+from dltflow.local.registry import LocalRegistry
 from dltflow.quality import DLTMetaMixin
 from dltflow.quality.config import DLTConfigs, load_dlt_config
 from dltflow.quality.construct import build_pipeline
@@ -165,6 +168,9 @@ def reset(root: Path) -> None:
 
 
 def validate(root: Path, deployment: str = "workflows/people.yml") -> Any:
+    """The pre-deploy checks, and the definition ``dltflow run --deployment-file`` runs."""
+    loads_or_dlt_error(lambda: deployment_definition(root / deployment, "dev",
+                                                     project_root=root))
     return loads_or_dlt_error(lambda: validate_deployment(root / deployment, "dev",
                                                           project_root=root))
 
@@ -175,8 +181,18 @@ def validate(root: Path, deployment: str = "workflows/people.yml") -> Any:
 def test_dlt_config_dicts(conf: Any) -> None:
     loaded = loads_or_dlt_error(lambda: load_dlt_config(conf))
     built = loads_or_dlt_error(lambda: build_pipeline(PeoplePipeline, None, conf))
-    if isinstance(loaded, DLTConfigs) and isinstance(conf, dict) and "dlt" in conf:
-        assert isinstance(built, PeoplePipeline) or isinstance(built, ConfigError)
+    if isinstance(loaded, DLTConfigs):
+        assert isinstance(built, (PeoplePipeline, ConfigError))
+    if isinstance(built, PeoplePipeline):  # its datasets, declared into a local registry
+        loads_or_dlt_error(lambda: register(built))
+
+
+def register(pipeline: PeoplePipeline) -> LocalRegistry:
+    registry = LocalRegistry()
+    with registration_context(registry):
+        pipeline.register_datasets()
+    registry.raise_problems()
+    return registry
 
 
 @examples(40)
@@ -215,7 +231,9 @@ def test_dlt_config_yaml_text(project: Path, text: str) -> None:
     conf = project / "conf" / "fuzz.yml"
     conf.write_text(text, encoding="utf-8", errors="surrogatepass")
     loads_or_dlt_error(lambda: load_dlt_config(conf))
-    loads_or_dlt_error(lambda: build_pipeline(PeoplePipeline, None, conf))
+    built = loads_or_dlt_error(lambda: build_pipeline(PeoplePipeline, None, conf))
+    if isinstance(built, PeoplePipeline):
+        loads_or_dlt_error(lambda: register(built))
 
 
 @examples(80)
