@@ -41,6 +41,7 @@ from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from dltflow.configfile import check_path_text
 from dltflow.exceptions import InvalidNameError, UnsafePathError
 from dltflow.graph.names import validate_name, validate_name_part
 from dltflow.local.failpoints import reached
@@ -82,6 +83,7 @@ class Warehouse:
     """
 
     def __init__(self, spark: SparkSession, root: Path | str, schema: str = "default") -> None:
+        check_path_text(root, field="warehouse")
         self.spark = spark
         self.root = Path(root).resolve()
         self.schema = validate_name_part(schema, role="schema")

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from dltflow.causes import pipeline_exit
 from dltflow.exceptions import DatasetFailed, DLTException, SnapshotVersionError
 from dltflow.local import cdc
 from dltflow.local.flows.changes import republish, stored_state
@@ -51,5 +52,8 @@ def _next_snapshot(step: PlanStep, flow: SnapshotFlowPlan, version: Any
         return source(version)
     except DLTException:
         raise
+    except SystemExit as err:  # the user's function must not end the update silently
+        exited = pipeline_exit(err)
+        raise DatasetFailed(step.name, flow.function_name, exited) from exited
     except Exception as err:
         raise DatasetFailed(step.name, flow.function_name, err) from err

@@ -138,3 +138,35 @@ def test_exit_in_a_deployed_module(spark: SparkSession, tmp_path: Path,
                class_name=class_name)
     assert "called sys.exit(5) while the pipeline was being defined" in str(info.value)
     assert "quits_on_import.py:2)" in str(info.value)
+
+
+IN_SNAPSHOTS = """
+    import sys
+    import dlt
+
+    def next_snapshot(version):
+        if version is None:
+            return spark.range(3).withColumnRenamed("id", "key"), 1
+        sys.exit(4)
+
+    dlt.create_streaming_table("keys")
+    dlt.apply_changes_from_snapshot(target="keys", snapshot_and_version=next_snapshot,
+                                    keys=["key"], stored_as_scd_type=1)
+"""
+
+
+def test_exit_in_a_snapshot_function_fails_that_dataset(spark: SparkSession,
+                                                        tmp_path: Path) -> None:
+    source = write(tmp_path / "snapshots.py", IN_SNAPSHOTS)
+    result = run(source, spark=spark, warehouse=tmp_path / "wh")
+    assert result.status == "FAILED"
+    assert result.datasets["keys"].status == "FAILED"
+    assert f"called sys.exit(4) at {source}:{line_of(source, 'sys.exit(4)')}" \
+        in str(result.error)
+
+
+def test_a_nul_byte_in_the_warehouse_path_is_bad_input(spark: SparkSession,
+                                                       tmp_path: Path) -> None:
+    source = write(tmp_path / "snapshots.py", IN_SNAPSHOTS)
+    with pytest.raises(ConfigError, match=r"field 'warehouse'.*contains a NUL byte"):
+        run(source, spark=spark, warehouse="w\x00h")
