@@ -163,6 +163,7 @@ class _Analyzer:
         self.failed: dict[str, DLTException] = {}
         self.stack: list[str] = []
         self._reads: list[set[str]] = []
+        self._empty: dict[tuple[str, bool], DataFrame] = {}
 
     # Resolver protocol -----------------------------------------------------------
     def lookup(self, name: str) -> str | None:
@@ -180,12 +181,18 @@ class _Analyzer:
         step = self.analyse(name)
         if self._reads:
             self._reads[-1].add(name)
+        key = (name, streaming)
+        if key not in self._empty:  # DataFrames are immutable: one per upstream will do
+            self._empty[key] = self._empty_frame(step.schema, streaming)
+        return self._empty[key]
+
+    def _empty_frame(self, schema: StructType, streaming: bool) -> DataFrame:
         if streaming:
             self.empty_dir.mkdir(parents=True, exist_ok=True)
-            empty: DataFrame = self.spark.readStream.schema(step.schema).parquet(
+            empty: DataFrame = self.spark.readStream.schema(schema).parquet(
                 str(self.empty_dir))
             return empty
-        return self.spark.createDataFrame([], step.schema)
+        return empty_frame(self.spark, schema)
 
     # Analysis --------------------------------------------------------------------
     def analyse(self, name: str) -> PlanStep:
@@ -261,6 +268,23 @@ class _Analyzer:
         from pyspark.sql.types import StructType
 
         return StructType([])
+
+
+def empty_frame(spark: SparkSession, schema: StructType) -> DataFrame:
+    """An empty DataFrame of ``schema``, for analysis.
+
+    ``createDataFrame([])`` goes through a Python RDD (tens of milliseconds per upstream
+    on a classic session, paid on every run); a classic session builds the empty
+    relation directly in the JVM instead. Spark Connect builds it client-side anyway.
+    """
+    jsession = getattr(spark, "_jsparkSession", None)
+    jvm = getattr(spark, "_jvm", None)
+    if jsession is None or jvm is None:
+        return spark.createDataFrame([], schema)
+    from pyspark.sql import DataFrame
+
+    jschema = jvm.org.apache.spark.sql.types.DataType.fromJson(schema.json())
+    return DataFrame(jsession.createDataFrame(jvm.java.util.ArrayList(), jschema), spark)
 
 
 def _is_streaming(df: DataFrame | None) -> bool:
