@@ -46,11 +46,16 @@ def passes(spec: ExpectationSpec) -> Column:
     return F.coalesce(F.expr(spec.constraint), F.lit(False))
 
 
-def kept_rows(df: DataFrame, specs: Sequence[ExpectationSpec]) -> DataFrame:
-    """``df`` without the rows that ``drop``/``quarantine`` expectations remove."""
-    for spec in specs:
+def kept_rows(df: DataFrame, specs: Sequence[ExpectationSpec],
+              checks: Sequence[Column] | None = None) -> DataFrame:
+    """``df`` without the rows that ``drop``/``quarantine`` expectations remove.
+
+    ``checks``: the specs' :func:`passes` Columns when the caller already built them
+    (each costs a few round trips to the JVM on a classic session).
+    """
+    for i, spec in enumerate(specs):
         if spec.action in _REMOVING:
-            df = df.filter(passes(spec))
+            df = df.filter(checks[i] if checks is not None else passes(spec))
     return df
 
 
@@ -157,21 +162,22 @@ class CheckedData:
                                         record=row[0].asDict(recursive=True) if row else None)
 
 
-def _aggregates(specs: Sequence[ExpectationSpec]) -> list[Column]:
+def _aggregates(checks: Sequence[Column]) -> list[Column]:
     from pyspark.sql import functions as F
 
     columns = [F.count(F.lit(1)).alias(_TOTAL)]
-    for i, spec in enumerate(specs):
-        columns.append(F.sum(F.when(passes(spec), 0).otherwise(1)).alias(f"f{i}"))
+    for i, check in enumerate(checks):
+        columns.append(F.sum(F.when(check, 0).otherwise(1)).alias(f"f{i}"))
     return columns
 
 
 def _split(df: DataFrame, dataset: str, specs: Sequence[ExpectationSpec],
-           observation: Observation | None, source: DataFrame) -> CheckedData:
+           observation: Observation | None, source: DataFrame,
+           checks: Sequence[Column]) -> CheckedData:
     quarantine_specs = [s for s in specs if s.action == "quarantine"]
     quarantine = quarantined_rows(source, quarantine_specs) if quarantine_specs else None
-    return CheckedData(dataset, tuple(specs), kept_rows(df, specs), source, quarantine,
-                       observation)
+    return CheckedData(dataset, tuple(specs), kept_rows(df, specs, checks), source,
+                       quarantine, observation)
 
 
 def evaluate(df: DataFrame, dataset: str, specs: Sequence[ExpectationSpec]
@@ -181,10 +187,11 @@ def evaluate(df: DataFrame, dataset: str, specs: Sequence[ExpectationSpec]
     The caller decides when to call :meth:`CheckedData.raise_for_failures`, so the
     counts can be recorded first.
     """
-    checked = _split(df, dataset, specs, None, df)
+    checks = [passes(s) for s in specs]
+    checked = _split(df, dataset, specs, None, df, checks)
     if not specs:
         return checked, []
-    counts = df.agg(*_aggregates(specs)).first()
+    counts = df.agg(*_aggregates(checks)).first()
     return checked, checked.metrics(counts.asDict() if counts is not None else {})
 
 
@@ -197,5 +204,6 @@ def observe(df: DataFrame, dataset: str, specs: Sequence[ExpectationSpec]) -> Ch
     from pyspark.sql import Observation
 
     observation = Observation(f"dltflow_{dataset}_{uuid.uuid4().hex[:8]}")
-    observed = df.observe(observation, *_aggregates(specs))
-    return _split(observed, dataset, specs, observation, df)
+    checks = [passes(s) for s in specs]  # built once: counted, then filtered on
+    observed = df.observe(observation, *_aggregates(checks))
+    return _split(observed, dataset, specs, observation, df, checks)
