@@ -10,7 +10,7 @@ same process and the same SparkSession:
   expectations checked from those counts.
 
 Both are warmed up first, then alternate; the median of the repetitions is reported.
-The last line is ``ratio=<engine seconds / pyspark seconds>`` (target: at most 1.15).
+The last line is ``ratio=<engine seconds / pyspark seconds>`` (target: at most 1.05).
 
 Usage::
 
