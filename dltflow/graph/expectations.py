@@ -19,7 +19,9 @@ pipeline never needs a Spark session.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -32,6 +34,7 @@ if TYPE_CHECKING:
 __all__ = [
     "FAILED_EXPECTATIONS_COLUMN", "CheckedData", "ExpectationMetrics", "enforce_lazily",
     "evaluate", "failed_names", "kept_rows", "observe", "passes", "quarantined_rows",
+    "sharing_checks",
 ]
 
 FAILED_EXPECTATIONS_COLUMN = "_failed_expectations"
@@ -39,11 +42,35 @@ _REMOVING = ("drop", "quarantine")
 _TOTAL = "__dltflow_total"
 
 
+_shared: ContextVar[dict[str, Column] | None] = ContextVar("dltflow_checks", default=None)
+
+
+@contextmanager
+def sharing_checks() -> Iterator[None]:
+    """Inside the block, :func:`passes` builds each constraint's Column only once.
+
+    A local run checks every constraint while planning and uses it again while writing;
+    on a classic session each Column costs several round trips to the JVM. A Column is
+    not tied to a DataFrame, so one can serve every query of the run.
+    """
+    token = _shared.set({})
+    try:
+        yield
+    finally:
+        _shared.reset(token)
+
+
 def passes(spec: ExpectationSpec) -> Column:
     """TRUE where the row satisfies ``spec``, FALSE otherwise (never NULL)."""
     from pyspark.sql import functions as F  # lazy: importing dltflow must not start pyspark
 
-    return F.coalesce(F.expr(spec.constraint), F.lit(False))
+    shared = _shared.get()
+    if shared is not None and spec.constraint in shared:
+        return shared[spec.constraint]
+    check = F.coalesce(F.expr(spec.constraint), F.lit(False))
+    if shared is not None:
+        shared[spec.constraint] = check
+    return check
 
 
 def kept_rows(df: DataFrame, specs: Sequence[ExpectationSpec],

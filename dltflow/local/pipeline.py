@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any, Union
 
 from dltflow.causes import defining_exit, describe_failure
 from dltflow.exceptions import ConfigError, DatasetFailed, GraphError
+from dltflow.graph.expectations import sharing_checks
 from dltflow.graph.registry import registration_context
 from dltflow.local import autoloader, dbutils, live
 from dltflow.local.configuration import pipeline_configuration
@@ -190,7 +191,7 @@ def _update(definition: Definition, *, spark: SparkSession, store: Warehouse, co
     # `declaring` stays active while queries run: they may `import dlt` lazily.
     configuration = with_definition_configuration(definition, configuration)
     with definition_scope(spark, store, registry, configuration=configuration), \
-            declaring(registry):
+            declaring(registry), sharing_checks():
         store.register_existing()
         try:
             name, plan = plan_pipeline(definition, spark=spark, registry=registry,
