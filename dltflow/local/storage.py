@@ -453,7 +453,8 @@ class Warehouse:
 
     def ensure_schema(self) -> None:
         """Create the target schema in the session catalog when it is missing."""
-        self.spark.sql(f"CREATE DATABASE IF NOT EXISTS {_quote(self.schema)}")
+        if not self.spark.catalog.databaseExists(self.schema):  # a lookup costs less than DDL
+            self.spark.sql(f"CREATE DATABASE IF NOT EXISTS {_quote(self.schema)}")
 
     def register(self, name: str) -> None:
         """(Re-)point ``<schema>.<name>`` at the current version."""
