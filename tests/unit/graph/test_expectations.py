@@ -14,7 +14,9 @@ from dltflow.graph.expectations import (
     evaluate,
     kept_rows,
     observe,
+    passes,
     quarantined_rows,
+    sharing_checks,
 )
 
 ROWS = [(1, 20), (2, 5), (3, None), (4, 200)]
@@ -52,6 +54,21 @@ def test_observe_gives_the_same_counts_after_the_write(spark: SparkSession) -> N
     quarantined = {r.id: list(r[FAILED_EXPECTATIONS_COLUMN])
                    for r in checked.quarantine.collect()}
     assert quarantined == {2: ["adult"], 3: ["adult"]}
+
+
+def test_shared_checks_are_built_once_and_count_every_dataset_alike(
+        spark: SparkSession) -> None:
+    adult = ExpectationSpec("adult", "age >= 18", "drop")
+    assert passes(adult) is not passes(adult)  # outside a run: a fresh Column each time
+    with sharing_checks():
+        assert passes(adult) is passes(ExpectationSpec("grown", "age >= 18"))
+        first = observe(_people(spark), "people", [adult])
+        second = observe(_people(spark).filter("id > 1"), "others", [adult])
+        assert sorted(r.id for r in first.kept.collect()) == [1, 4]
+        assert sorted(r.id for r in second.kept.collect()) == [4]
+    assert [(m.passed_records, m.failed_records) for m in first.metrics()] == [(2, 2)]
+    assert [(m.passed_records, m.failed_records) for m in second.metrics()] == [(1, 2)]
+    assert passes(adult) is not passes(adult)  # the sharing ended with the block
 
 
 def test_raise_for_failures_names_the_expectation_and_a_row(spark: SparkSession) -> None:

@@ -151,3 +151,12 @@ def test_a_dataset_returning_a_non_dataframe_is_named(spark, tmp_path) -> None:
         run(pipeline, spark=spark, warehouse=tmp_path / "wh")
     assert "dataset answer (" in str(info.value) and "test_plan.py:" in str(info.value)
     assert "returned int, expected a DataFrame" in str(info.value)
+
+
+def test_empty_analysis_frame_has_the_schema_and_no_rows(spark) -> None:
+    from dltflow.local.plan import empty_frame
+
+    schema = spark.createDataFrame([(1, "a")], "id bigint not null, name string").schema
+    frame = empty_frame(spark, schema)
+    assert frame.schema == schema
+    assert frame.collect() == []
