@@ -17,6 +17,8 @@ __all__ = [
     "DatasetFailed",
     "DatasetNotMaterialized",
     "DeployError",
+    "EngineStartFailed",
+    "EngineUnsupported",
     "EventLogError",
     "ExpectationFailed",
     "GraphError",
@@ -363,3 +365,46 @@ class SnapshotVersionError(DLTException):
             f"snapshot function of '{dataset}' returned version {version!r} after "
             f"{previous!r}; versions must increase, and the function must return None when "
             "there is no newer snapshot.")
+
+
+class EngineStartFailed(DLTException):
+    """The engine chosen with ``--engine`` (other than the JVM's) did not start.
+
+    Args:
+        engine: the engine's name (``sail``).
+        log_file: where its own output went.
+        output: its last lines, or what is missing.
+        hint: what to do about it.
+    """
+
+    def __init__(self, engine: str, log_file: str, output: str, *,
+                 hint: str | None = None) -> None:
+        self.engine = engine
+        self.log_file = log_file
+        self.output = output
+        where = f"; its output is in {log_file}" if log_file else ""
+        hint = hint or ("run with --verbose to see its output as it starts, or use the "
+                        "default engine (--engine jvm).")
+        super().__init__(f"the {engine} engine did not start{where}:\n{output}\nHint: {hint}")
+
+
+class EngineUnsupported(DLTException):
+    """The pipeline uses a construct the chosen engine cannot run.
+
+    Args:
+        engine: the engine's name (``sail``).
+        construct: what the engine lacks (``a streaming table``, ...).
+        dataset: the dataset that uses it.
+        location: where it was declared (``file:line``), when known.
+    """
+
+    def __init__(self, engine: str, construct: str, dataset: str,
+                 location: str | None = None) -> None:
+        self.engine = engine
+        self.construct = construct
+        self.dataset = dataset
+        self.location = location
+        where = f" (declared at {location})" if location else ""
+        super().__init__(f"dataset '{dataset}'{where} is {construct}, which the {engine} "
+                         f"engine cannot run yet.\nHint: run it with the default engine "
+                         f"(--engine jvm).")

@@ -51,6 +51,10 @@ _ALL = "\0all"
               help="Run only this dataset and its upstreams (repeatable).")
 @click.option("--remote", envvar="SPARK_REMOTE", metavar="sc://HOST:PORT", show_envvar=True,
               help="Run on a Spark Connect server (a cluster, Databricks Connect).")
+@click.option("--engine", type=click.Choice(["jvm", "sail"], case_sensitive=False),
+              envvar="DLTFLOW_ENGINE", show_envvar=True, default="jvm",
+              help="jvm: local Spark (needs Java); sail: an embedded Sail server, no JVM, "
+              "starts in about a second (pip install \"dltflow[sail]\"; no streaming yet).")
 @click.option("--report", "report_file", type=options.PathType(dir_okay=False, path_type=Path),
               metavar="FILE.html", help="Also write the run's report page (see `dltflow "
               "report`) here, failed or not.")
@@ -69,8 +73,9 @@ _ALL = "\0all"
 def run(source: Path | None, conf: Path | None, deployment_file: str | None,
         environment: str | None, workflows: tuple[str, ...], warehouse: Path, schema: str,
         full_refresh: tuple[str, ...], refresh_tables: tuple[str, ...], select: tuple[str, ...],
-        remote: str | None, report_file: Path | None, configuration: tuple[str, ...],
-        lock_timeout: float | None, verbose: bool, dry_run: bool, output: str) -> None:
+        remote: str | None, engine: str, report_file: Path | None,
+        configuration: tuple[str, ...], lock_timeout: float | None, verbose: bool,
+        dry_run: bool, output: str) -> None:
     """Run a pipeline locally, with DLT's semantics, and show what it did.
 
     SOURCE is a Python file: a DLTMetaMixin pipeline (give --conf) or a plain DLT
@@ -91,7 +96,10 @@ def run(source: Path | None, conf: Path | None, deployment_file: str | None,
 
     parameters = parse_configuration(configuration)
     # Only dltflow's own lines unless --verbose: the JVM's output goes to a log file.
-    spark = get_spark(remote, catalog_dir=warehouse / "_spark_catalog", progress=verbose,
+    if remote and engine == "sail":
+        raise click.UsageError("give --remote or --engine sail, not both")
+    spark = get_spark(remote, engine=engine, catalog_dir=warehouse / "_spark_catalog",
+                      progress=verbose,
                       log_file=None if verbose else warehouse / "_logs" / "spark.log")
     common: dict[str, Any] = {"spark": spark, "warehouse": warehouse,
                               "schema": schema, "select": list(select) or None,

@@ -87,7 +87,8 @@ class RunContext:
         table = step.table
         with self.warehouse.staged(step.name) as staged:
             checked_write(df, step.name, specs,
-                          lambda out: writer(out, table).parquet(str(staged)), counts)
+                          lambda out: writer(out, table).parquet(str(staged)), counts,
+                          scratch=self.warehouse.root / "_scratch")
         self.warehouse.publish(step.name, staged, df.schema, partition_cols=table.partition_cols,
                                register=not table.temporary, progress=progress)
 

@@ -1,22 +1,32 @@
-"""One write pass that also counts: expectation metrics and output rows via Observations.
+"""One write pass that also counts: expectation metrics and output rows.
 
-The engine never runs an extra ``count()``: expectation counts come from
+The engine never computes the user's query a second time to count it. Where the session
+can observe (classic Spark, Spark Connect on Spark), expectation counts come from
 :func:`dltflow.graph.expectations.observe` and the number of rows written from a
 second Observation on the kept rows, both gathered by the write itself.
+
+Where it cannot (Sail has no ``Observation``), the query is computed once into a
+scratch folder with one boolean verdict column per expectation; one small aggregation
+of those files gives the same counts, ``fail`` expectations are checked, and only then
+are the kept rows, without the verdicts, handed to the real write.
 """
 
 from __future__ import annotations
 
+import shutil
+import tempfile
 import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
+from dltflow.exceptions import ExpectationFailed
 from dltflow.graph.elements import ExpectationSpec
-from dltflow.graph.expectations import ExpectationMetrics, observe
+from dltflow.graph.expectations import ExpectationMetrics, observe, passes
 
 if TYPE_CHECKING:
-    from pyspark.sql import DataFrame
+    from pyspark.sql import DataFrame, SparkSession
 
 
 @dataclass
@@ -55,14 +65,50 @@ class FlowCounts:
                      for name, (p, f, a) in self.expectations.items())
 
 
+def can_observe(spark: SparkSession) -> bool:
+    """Whether ``spark`` gathers ``Observation`` metrics; asked once per session.
+
+    A classic session always can; a Spark Connect session is asked with a one-row
+    query, since some servers (Sail) lack it.
+    """
+    cached = getattr(spark, "_dltflow_can_observe", None)
+    if cached is None:
+        cached = hasattr(spark, "_jsparkSession") or _probe_observation(spark)
+        try:
+            spark._dltflow_can_observe = cached  # type: ignore[attr-defined]
+        except AttributeError:  # a session class with slots: ask again next time
+            pass
+    return bool(cached)
+
+
+def _probe_observation(spark: SparkSession) -> bool:
+    from pyspark.sql import Observation
+    from pyspark.sql import functions as F
+
+    probe = Observation(f"dltflow_probe_{uuid.uuid4().hex[:8]}")
+    try:
+        spark.range(1).observe(probe, F.count(F.lit(1)).alias("n")).collect()
+        return int(probe.get.get("n") or 0) == 1
+    except Exception:  # noqa: BLE001 - any failure means: cannot observe
+        return False
+
+
 def checked_write(df: DataFrame, dataset: str, specs: Sequence[ExpectationSpec],
-                  write: Callable[[DataFrame], None], counts: FlowCounts) -> None:
+                  write: Callable[[DataFrame], None], counts: FlowCounts, *,
+                  scratch: Path | None = None) -> None:
     """Apply ``specs`` to ``df``, hand the kept rows to ``write``, then count and check.
+
+    Args:
+        scratch: where the verdicts are staged when the session cannot observe (a
+            fresh folder inside it is removed afterwards); a temporary folder if None.
 
     Raises:
         ExpectationFailed: a ``fail`` expectation was violated; the caller discards
             what ``write`` produced (it was written to staging).
     """
+    if not can_observe(df.sparkSession):
+        _staged_write(df, dataset, specs, write, counts, scratch)
+        return
     from pyspark.sql import Observation
     from pyspark.sql import functions as F
 
@@ -81,3 +127,76 @@ def checked_write(df: DataFrame, dataset: str, specs: Sequence[ExpectationSpec],
         counts.add(0, 0, metrics)  # counted, but nothing of this write is kept
         raise
     counts.add(rows, checked.total_rows() - rows, metrics)
+
+
+_TOTAL = "__dltflow_total"
+_KEPT = "__dltflow_kept"
+
+
+def _verdict(i: int) -> str:
+    return f"__dltflow_v{i}"
+
+
+def _staged_write(df: DataFrame, dataset: str, specs: Sequence[ExpectationSpec],
+                  write: Callable[[DataFrame], None], counts: FlowCounts,
+                  scratch: Path | None) -> None:
+    """:func:`checked_write` without ``Observation``: stage the rows with their verdicts,
+    count them in one aggregation, check, then write the kept rows from the staged files."""
+    from pyspark.sql import functions as F
+
+    if scratch is None:
+        folder = Path(tempfile.mkdtemp(prefix="dltflow-verdicts-"))
+    else:
+        folder = scratch / f"verdicts-{uuid.uuid4().hex}"
+    try:
+        columns = list(df.columns)
+        verdicts = [passes(spec).alias(_verdict(i)) for i, spec in enumerate(specs)]
+        df.select(*[F.col(f"`{c}`") for c in columns], *verdicts).write.mode(
+            "overwrite").parquet(str(folder))
+        staged = df.sparkSession.read.parquet(str(folder))
+        removing = [F.col(_verdict(i)) for i, spec in enumerate(specs)
+                    if spec.action in ("drop", "quarantine")]
+        kept_flag = _all(removing)
+        figures = staged.agg(
+            F.count(F.lit(1)).alias(_TOTAL),
+            F.sum(F.when(kept_flag, 1).otherwise(0)).alias(_KEPT),
+            *[F.sum(F.when(F.col(_verdict(i)), 0).otherwise(1)).alias(f"f{i}")
+              for i in range(len(specs))]).first()
+        values: dict[str, Any] = figures.asDict() if figures is not None else {}
+        total, rows = int(values.get(_TOTAL) or 0), int(values.get(_KEPT) or 0)
+        metrics = [ExpectationMetrics(spec.name, dataset, total - int(values.get(f"f{i}") or 0),
+                                      int(values.get(f"f{i}") or 0), spec.action)
+                   for i, spec in enumerate(specs)]
+        try:
+            _raise_for_failures(staged, dataset, specs, metrics, columns)
+        except ExpectationFailed:
+            counts.add(0, 0, metrics)  # counted, but nothing of this write is kept
+            raise
+        kept = staged.filter(kept_flag) if removing else staged
+        write(kept.select(*[F.col(f"`{c}`") for c in columns]))
+        counts.add(rows, total - rows, metrics)
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def _all(flags: Sequence[Any]) -> Any:
+    from pyspark.sql import functions as F
+
+    result = F.lit(True)
+    for flag in flags:
+        result = result & flag
+    return result
+
+
+def _raise_for_failures(staged: DataFrame, dataset: str, specs: Sequence[ExpectationSpec],
+                        metrics: Sequence[ExpectationMetrics], columns: Sequence[str]) -> None:
+    """The first violated ``fail`` expectation, with one failing row read from staging."""
+    from pyspark.sql import functions as F
+
+    for i, (spec, metric) in enumerate(zip(specs, metrics, strict=True)):
+        if spec.action == "fail" and metric.failed_records:
+            row = staged.filter(~F.col(_verdict(i))).select(
+                *[F.col(f"`{c}`") for c in columns]).limit(1).collect()
+            raise ExpectationFailed(dataset, spec.name, constraint=spec.constraint,
+                                    failed_records=metric.failed_records,
+                                    record=row[0].asDict(recursive=True) if row else None)

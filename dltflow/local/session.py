@@ -1,8 +1,10 @@
 """The local SparkSession: tuned for small data, or any session the user brings.
 
 ``SPARK_REMOTE`` / ``remote=`` gives a Spark Connect session (a cluster, or Databricks
-Connect); otherwise a classic local session with few shuffle partitions and no UI,
-because pipelines run locally are small and start-up time dominates.
+Connect); ``engine="sail"`` (or ``DLTFLOW_ENGINE=sail``) a Spark Connect session on an
+embedded Sail server (:mod:`dltflow.local.sail`, no JVM); otherwise a classic local
+session with few shuffle partitions and no UI, because pipelines run locally are small
+and start-up time dominates.
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from dltflow.exceptions import SparkStartFailed
+from dltflow.exceptions import ConfigError, SparkStartFailed
 
 if TYPE_CHECKING:
     from pyspark.sql import SparkSession
@@ -32,7 +34,22 @@ LOCAL_CONF = {
 }
 
 
-def get_spark(remote: str | None = None, *, app_name: str = "dltflow",
+ENGINES = ("jvm", "sail")
+"""The engines ``get_spark`` can start: local JVM Spark (the default) and Sail."""
+ENGINE_ENV = "DLTFLOW_ENGINE"
+
+
+def resolve_engine(engine: str | None = None) -> str:
+    """``engine``, else ``DLTFLOW_ENGINE``, else ``jvm``; an unknown name is a ConfigError."""
+    chosen = (engine or os.environ.get(ENGINE_ENV) or "jvm").strip().lower()
+    if chosen not in ENGINES:
+        raise ConfigError(f"unknown engine {chosen!r}", source=ENGINE_ENV if not engine
+                          else None, hint=f"choose one of: {', '.join(ENGINES)}.")
+    return chosen
+
+
+def get_spark(remote: str | None = None, *, engine: str | None = None,
+              app_name: str = "dltflow",
               catalog_dir: str | os.PathLike[str] | None = None,
               log_file: str | os.PathLike[str] | None = None,
               progress: bool = False) -> SparkSession:
@@ -40,6 +57,8 @@ def get_spark(remote: str | None = None, *, app_name: str = "dltflow",
 
     Args:
         remote: a Spark Connect URL (``sc://host:port``); defaults to ``SPARK_REMOTE``.
+        engine: ``jvm`` (local Spark, the default) or ``sail`` (an embedded Sail server
+            this process starts and stops at exit); defaults to ``DLTFLOW_ENGINE``.
         app_name: the application name of a new local session.
         catalog_dir: where a new local session keeps its catalog folder
             (``spark.sql.warehouse.dir``); by default Spark's ``./spark-warehouse``.
@@ -50,20 +69,28 @@ def get_spark(remote: str | None = None, *, app_name: str = "dltflow",
 
     Raises:
         SparkStartFailed: the local JVM did not start (its output is in ``log_file``).
+        EngineStartFailed: the Sail server did not start (or pysail is missing).
+        ConfigError: an unknown engine, or both ``remote`` and the Sail engine.
     """
-    session = _session(remote, app_name, catalog_dir, log_file, progress)
+    session = _session(remote, engine, app_name, catalog_dir, log_file, progress)
     if log_file is not None:
         _pyspark_logs_to(Path(log_file))
     return session
 
 
-def _session(remote: str | None, app_name: str,
+def _session(remote: str | None, engine: str | None, app_name: str,
              catalog_dir: str | os.PathLike[str] | None,
              log_file: str | os.PathLike[str] | None, progress: bool) -> SparkSession:
     from pyspark.sql import SparkSession  # lazy: `dltflow --help` must not start pyspark
 
     # Spark Connect's client draws progress bars only when this is "1".
     os.environ["SPARK_CONNECT_PROGRESS_BAR_ENABLED"] = "1" if progress else "0"
+    if resolve_engine(engine) == "sail":
+        if remote:
+            raise ConfigError("the Sail engine runs its own server; it does not take a "
+                              "Spark Connect URL", hint="give --remote or --engine sail, "
+                              "not both.")
+        return _sail_session(None if log_file is None else Path(log_file).with_name("sail.log"))
     remote = remote or os.environ.get("SPARK_REMOTE")
     if remote:
         return SparkSession.builder.remote(remote).getOrCreate()
@@ -110,6 +137,24 @@ def _pyspark_logs_to(log_file: Path) -> None:
                 if isinstance(handler, _RunLog):
                     handler.close()
         logger.addHandler(_RunLog(log_file, delay=True))
+
+
+def _sail_session(log_file: Path | None) -> SparkSession:
+    """A Spark Connect session on this process's Sail server (started on first use).
+
+    ``pyspark.sql.functions`` build Spark Connect columns from here on (the process is
+    in Connect mode, as ``SparkSession.builder.remote`` would make it): a classic
+    session cannot be used in the same process afterwards.
+    """
+    from pyspark.sql.connect.session import SparkSession as ConnectSession
+
+    from dltflow.local.sail import sail_url
+
+    url = sail_url(log_file)
+    os.environ["SPARK_CONNECT_MODE_ENABLED"] = "1"
+    session = ConnectSession.builder.remote(url).getOrCreate()
+    session.conf.set("spark.sql.session.timeZone", "UTC")
+    return session  # type: ignore[return-value]
 
 
 @contextmanager
