@@ -15,9 +15,15 @@ $(STAMP): pyproject.toml setup.py
 
 install: $(STAMP)
 
+# The suite runs on the JVM engine (tests/engines compares it with Sail, row for row);
+# then the tests that also run with the Sail engine's session, in their own process
+# (a Sail session puts the process in Spark Connect mode).
+SAIL_TESTS := tests/engines/test_sail_engine.py tests/test_samples.py::test_simple \
+	tests/test_samples.py::test_medium
 test: $(STAMP)
 	$(BIN)/lint-imports
 	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q --dltflow-engine sail $(SAIL_TESTS)
 
 # Headless Chromium from Debian for the report's real-browser test (sudo unless root).
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)

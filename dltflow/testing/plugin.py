@@ -9,6 +9,11 @@ Installed with dltflow (entry point ``pytest11``), so a project's tests can use:
 
 Each test gets its own warehouse folder (under pytest's ``tmp_path``), so runs never see
 each other's tables; the Spark session is shared, because starting one costs seconds.
+
+``pytest --dltflow-engine sail`` (or ``DLTFLOW_ENGINE=sail``) makes that session a Sail
+one (no JVM; see :mod:`dltflow.local.sail`), also for ``dltflow run`` inside the tests.
+A Sail session puts the process in Spark Connect mode: run the JVM and the Sail engine
+in separate pytest invocations.
 """
 
 from __future__ import annotations
@@ -25,14 +30,35 @@ if TYPE_CHECKING:
     from dltflow.local import PipelineResult
 
 RunPipeline = Callable[..., "PipelineResult"]
+ENGINE_OPTION = "--dltflow-engine"
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(ENGINE_OPTION, choices=("jvm", "sail"), default=None,
+                     help="the engine of the `spark` fixture: jvm (local Spark, the "
+                          "default) or sail (an embedded Sail server); default: "
+                          "$DLTFLOW_ENGINE, else jvm.")
+
+
+def dltflow_engine(config: pytest.Config) -> str:
+    """The engine the test run uses: the option, else ``DLTFLOW_ENGINE``, else jvm."""
+    from dltflow.local.session import resolve_engine
+
+    chosen: str | None = config.getoption(ENGINE_OPTION)
+    return resolve_engine(chosen)
 
 
 @pytest.fixture(scope="session")
-def spark() -> Iterator[SparkSession]:
-    """One local SparkSession for the whole test run."""
+def spark(pytestconfig: pytest.Config) -> Iterator[SparkSession]:
+    """One SparkSession for the whole test run, on the chosen engine."""
+    import os
+
     from dltflow.local import get_spark
 
-    session = get_spark(app_name="dltflow-tests")
+    engine = dltflow_engine(pytestconfig)
+    if engine != "jvm":
+        os.environ["DLTFLOW_ENGINE"] = engine  # `dltflow run` in the tests uses it too
+    session = get_spark(engine=engine, app_name="dltflow-tests")
     yield session
 
 

@@ -125,18 +125,55 @@ def one_event_per_sequence(events: DataFrame, keys: Iterable[str]) -> DataFrame:
     from pyspark.sql import Window
     from pyspark.sql import functions as F
 
-    window = Window.partitionBy(*keys, F.col(ORDER + ".seq")).orderBy(F.col(ORDER).desc())
+    window = Window.partitionBy(*keys, F.col(ORDER + ".seq")).orderBy(
+        *window_order(events, descending=True))
     return (events.withColumn("__dltflow_pick", F.row_number().over(window))
             .where("__dltflow_pick = 1").drop("__dltflow_pick"))
 
 
 def union(frames: Sequence[DataFrame]) -> DataFrame:
-    """Union by name, tolerating columns that only some frames have (schema evolution)."""
-    result = frames[0]
-    for frame in frames[1:]:
-        result = result.unionByName(frame, allowMissingColumns=True)
+    """Union by name, tolerating columns that only some frames have (schema evolution).
+
+    A column a frame lacks is added to it as a NULL of the type the other frames give
+    it, rather than left to ``allowMissingColumns``: Sail then reports the column as
+    ``void`` while it holds values, and the stored schema would be wrong.
+    """
+    from pyspark.sql import functions as F
+    from pyspark.sql.types import NullType
+
+    types: dict[str, Any] = {}
+    for frame in frames:
+        for field in frame.schema.fields:
+            if isinstance(types.get(field.name, NullType()), NullType):
+                types[field.name] = field.dataType
+    result = None
+    for frame in frames:
+        present = set(frame.columns)
+        padded = frame.select(*frame.columns, *[F.lit(None).cast(kind).alias(name)
+                                                for name, kind in types.items()
+                                                if name not in present])
+        result = padded if result is None else result.unionByName(padded)
+    assert result is not None, "union of no frames"
     return result
 
 
 def _where(flow: ApplyChangesFlow | SnapshotFlow) -> str | None:
     return str(flow.source_location) if flow.source_location else None
+
+
+def window_order(frame: DataFrame, *, descending: bool = False) -> list[Column]:
+    """The fields of ``frame``'s order struct, one by one, to order a window by.
+
+    The same order as comparing the struct itself, but some engines (Sail) cannot order a
+    window by a struct column, so windows never do.
+    """
+    from pyspark.sql import functions as F
+    from pyspark.sql.types import StructType
+
+    def fields(path: str, kind: Any) -> list[str]:
+        if isinstance(kind, StructType):
+            return [p for f in kind.fields for p in fields(f"{path}.`{f.name}`", f.dataType)]
+        return [path]
+
+    paths = fields(f"`{ORDER}`", frame.schema[ORDER].dataType)
+    return [F.col(p).desc() if descending else F.col(p).asc() for p in paths]

@@ -30,6 +30,7 @@ from dltflow.local.cdc.events import (
     one_event_per_sequence,
     prepare,
     union,
+    window_order,
 )
 
 if TYPE_CHECKING:
@@ -109,7 +110,8 @@ def _resolve(events: DataFrame, columns: list[str],
     live = events.where(F.col("__dltflow_last_delete").isNull()
                         | (F.col(ORDER) > F.col("__dltflow_last_delete")))
     if flow.ignore_null_updates:
-        replay = by_key.orderBy(ORDER).rowsBetween(Window.unboundedPreceding, Window.currentRow)
+        replay = by_key.orderBy(*window_order(events)).rowsBetween(
+            Window.unboundedPreceding, Window.currentRow)
         live = live.select(*[F.col(c) if c in flow.keys
                              else F.last(c, ignorenulls=True).over(replay).alias(c)
                              for c in columns], ORDER, "__dltflow_last")

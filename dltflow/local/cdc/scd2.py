@@ -38,6 +38,7 @@ from dltflow.local.cdc.events import (
     tracked_columns,
     union,
     user_columns,
+    window_order,
 )
 
 if TYPE_CHECKING:
@@ -117,11 +118,12 @@ def _fill_nulls(events: DataFrame, columns: list[str], keys: tuple[str, ...]) ->
     from pyspark.sql import Window
     from pyspark.sql import functions as F
 
-    ordered = Window.partitionBy(*keys).orderBy(ORDER)
+    ordered = Window.partitionBy(*keys).orderBy(*window_order(events))
     deletes_before = F.sum(F.when(F.col(OP) == DELETE, 1).otherwise(0)).over(
         ordered.rowsBetween(Window.unboundedPreceding, Window.currentRow))
     events = events.withColumn("__dltflow_segment", deletes_before)
-    segment = (Window.partitionBy(*keys, "__dltflow_segment").orderBy(ORDER)
+    segment = (Window.partitionBy(*keys, "__dltflow_segment")
+               .orderBy(*window_order(events))
                .rowsBetween(Window.unboundedPreceding, Window.currentRow))
     return events.select(*[F.col(c) if c in keys
                            else F.last(c, ignorenulls=True).over(segment).alias(c)
@@ -133,7 +135,7 @@ def _versions(events: DataFrame, columns: list[str], flow: ApplyChangesFlow) -> 
     from pyspark.sql import Window
     from pyspark.sql import functions as F
 
-    ordered = Window.partitionBy(*flow.keys).orderBy(ORDER)
+    ordered = Window.partitionBy(*flow.keys).orderBy(*window_order(events))
     tracked = tracked_columns(columns, flow)
     same = F.lit(True)
     for c in tracked:

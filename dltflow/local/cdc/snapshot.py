@@ -26,6 +26,7 @@ from dltflow.local.cdc.events import (
     ROW,
     START_AT,
     tracked_columns,
+    union,
     user_columns,
 )
 
@@ -60,7 +61,7 @@ def apply_snapshot(state: DataFrame | None, snapshot: DataFrame, flow: SnapshotF
     snapshot = _one_row_per_key(snapshot, flow.keys)
     rows = (_scd2_rows(state, snapshot, flow, version) if int(flow.stored_as_scd_type) == 2
             else _scd1_rows(snapshot))
-    return rows.unionByName(_marker(snapshot, version), allowMissingColumns=True)
+    return union([rows, _marker(snapshot, version)])
 
 
 def _check_keys(snapshot: DataFrame, flow: SnapshotFlow) -> None:
@@ -133,8 +134,7 @@ def _scd2_rows(state: DataFrame | None, snapshot: DataFrame, flow: SnapshotFlow,
         start.alias(START_AT), F.when(F.lit(False), at).alias(END_AT), F.lit(ROW).alias(KIND))
     history = rows.where(F.col(END_AT).isNotNull()).select(
         *old_columns, START_AT, END_AT, KIND)
-    return opened.unionByName(closed, allowMissingColumns=True).unionByName(
-        history, allowMissingColumns=True)
+    return union([opened, closed, history])
 
 
 def _same(tracked: list[str]) -> Column:
