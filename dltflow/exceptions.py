@@ -393,7 +393,7 @@ class EngineUnsupported(DLTException):
 
     Args:
         engine: the engine's name (``sail``).
-        construct: what the engine lacks (``a streaming table``, ...).
+        construct: what the engine lacks (``a streaming table query``, ...).
         dataset: the dataset that uses it.
         location: where it was declared (``file:line``), when known.
     """
@@ -405,6 +405,6 @@ class EngineUnsupported(DLTException):
         self.dataset = dataset
         self.location = location
         where = f" (declared at {location})" if location else ""
-        super().__init__(f"dataset '{dataset}'{where} is {construct}, which the {engine} "
-                         f"engine cannot run yet.\nHint: run it with the default engine "
-                         f"(--engine jvm).")
+        super().__init__(f"dataset '{dataset}'{where} uses {construct}, which the {engine} "
+                         "engine cannot run yet (it has no foreachBatch).\nHint: run it with "
+                         "the default engine (--engine jvm).")

@@ -23,6 +23,7 @@ from dltflow.graph.registry import registration_context
 from dltflow.local import autoloader, dbutils, live
 from dltflow.local.configuration import pipeline_configuration
 from dltflow.local.definitions import definitions
+from dltflow.local.engine_support import refuse_unsupported
 from dltflow.local.events import (
     Event,
     EventLog,
@@ -200,6 +201,7 @@ def _update(definition: Definition, *, spark: SparkSession, store: Warehouse, co
             emit = _emitter(events, EventLog(store.root, run_id), on_event)
             _planning_failed(emit, run_id, err, [d.name for d in registry.datasets], recovered)
             return _finish(emit, events, run_id, "FAILED", err, start, spark, store)
+        refuse_unsupported(spark, plan)
         refresh = _refresh_set(full_refresh, plan)
         emit = _emitter(events, EventLog(store.root, run_id, name), on_event,
                         registry.event_hooks)

@@ -154,6 +154,7 @@ def _sail_session(log_file: Path | None) -> SparkSession:
     os.environ["SPARK_CONNECT_MODE_ENABLED"] = "1"
     session = ConnectSession.builder.remote(url).getOrCreate()
     session.conf.set("spark.sql.session.timeZone", "UTC")
+    session._dltflow_engine = "sail"  # type: ignore[attr-defined]  # engine_support reads it
     return session  # type: ignore[return-value]
 
 

@@ -3,13 +3,17 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
+from typing import Any
 
 import pytest
 from click.testing import CliRunner
-from pyspark.sql import SparkSession
+from pyspark.sql import DataFrame, SparkSession
 
 from dltflow.cli.interface import cli
+from dltflow.exceptions import EngineUnsupported
+from dltflow.graph import api as dlt
 from dltflow.testing.plugin import dltflow_engine
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -19,3 +23,74 @@ def test_fixture_session_is_the_chosen_engine(spark: SparkSession,
                                               pytestconfig: pytest.Config) -> None:
     classic = hasattr(spark, "_jsparkSession")
     assert classic == (dltflow_engine(pytestconfig) == "jvm")
+
+
+@pytest.fixture
+def sail(pytestconfig: pytest.Config) -> None:
+    if dltflow_engine(pytestconfig) != "sail":
+        pytest.skip("runs in the Sail pytest run (--dltflow-engine sail)")
+
+
+def test_simple_sample_through_the_cli(sail: None, tmp_path: Path) -> None:
+    result = CliRunner().invoke(cli, [
+        "run", str(ROOT / "samples/pipelines/simple.py"), "--conf", str(ROOT / "conf/simple.yml"),
+        "--warehouse", str(tmp_path), "--output", "json"], catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    figures = json.loads(result.stdout)["datasets"]["orchestrate"]
+    assert figures["output_rows"] == 5
+    assert figures["expectations"]["check_addition"] == {"passed_records": 3,
+                                                         "failed_records": 2}
+
+
+def _refused(run_pipeline: Any, source: Any, **options: Any) -> str:
+    with pytest.raises(EngineUnsupported) as caught:
+        run_pipeline(source, **options)
+    message = str(caught.value)
+    assert "run it with the default engine (--engine jvm)" in message
+    return message
+
+
+def test_append_flow_from_a_stream_is_refused(sail: None, run_pipeline: Any) -> None:
+    message = _refused(run_pipeline, ROOT / "samples/pipelines/streaming_append.py",
+                       conf=ROOT / "conf/streaming_append.yml")
+    assert "dataset 'orders'" in message
+    assert "append flow 'orders_from_json', which reads a stream" in message
+    assert "streaming_append.py:" in message
+
+
+def test_streaming_table_query_is_refused(sail: None, run_pipeline: Any, spark: SparkSession,
+                                          tmp_path: Path) -> None:
+    landing = tmp_path / "landing"
+    landing.mkdir()
+    (landing / "a.json").write_text('{"id": 1}\n')
+
+    def pipeline() -> None:
+        @dlt.table
+        def events() -> DataFrame:
+            return spark.readStream.schema("id long").json(str(landing))
+
+    message = _refused(run_pipeline, pipeline)
+    assert "dataset 'events'" in message and "a streaming table query" in message
+    assert "test_sail_engine.py:" in message
+
+
+def test_streaming_cdc_is_refused(sail: None, run_pipeline: Any, spark: SparkSession,
+                                  tmp_path: Path) -> None:
+    def pipeline() -> None:
+        @dlt.table
+        def changes() -> DataFrame:
+            return spark.createDataFrame([(1, "a", 1)], "id long, v string, seq long")
+
+        dlt.create_streaming_table("changes_stream")
+
+        @dlt.append_flow(target="changes_stream")
+        def feed() -> DataFrame:  # a batch append: Sail runs it
+            return spark.table("changes")
+
+        dlt.create_streaming_table("target")
+        dlt.apply_changes(target="target", source="changes_stream", keys=["id"],
+                          sequence_by="seq")
+
+    message = _refused(run_pipeline, pipeline)
+    assert "dataset 'target'" in message
+    assert "apply_changes flow 'target' from the streaming source 'changes_stream'" in message
