@@ -5,7 +5,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install test test-browser fuzz run lint imports typecheck bench clean
+.PHONY: install test test-browser fuzz run lint imports typecheck bench bench-cold clean
 
 $(STAMP): pyproject.toml setup.py
 	$(PYTHON) -m venv $(VENV)
@@ -50,6 +50,10 @@ typecheck: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/local_engine.py
+
+# Cold start, each run a fresh process: hand-written PySpark, dltflow on JVM, on Sail.
+bench-cold: $(STAMP)
+	$(BIN)/python benchmarks/cold_start.py
 
 clean:
 	rm -rf $(VENV) .dltflow build *.egg-info
