@@ -55,6 +55,9 @@ _ALL = "\0all"
               envvar="DLTFLOW_ENGINE", show_envvar=True, default="jvm",
               help="jvm: local Spark (needs Java); sail: an embedded Sail server, no JVM, "
               "starts in about a second (pip install \"dltflow[sail]\"; no streaming yet).")
+@click.option("--format", "table_format", type=click.Choice(["delta", "parquet"]),
+              help="How tables are written; default: delta on the sail engine, parquet "
+              "on jvm (delta there needs delta-spark in the session).")
 @click.option("--report", "report_file", type=options.PathType(dir_okay=False, path_type=Path),
               metavar="FILE.html", help="Also write the run's report page (see `dltflow "
               "report`) here, failed or not.")
@@ -73,7 +76,7 @@ _ALL = "\0all"
 def run(source: Path | None, conf: Path | None, deployment_file: str | None,
         environment: str | None, workflows: tuple[str, ...], warehouse: Path, schema: str,
         full_refresh: tuple[str, ...], refresh_tables: tuple[str, ...], select: tuple[str, ...],
-        remote: str | None, engine: str, report_file: Path | None,
+        remote: str | None, engine: str, table_format: str | None, report_file: Path | None,
         configuration: tuple[str, ...], lock_timeout: float | None, verbose: bool,
         dry_run: bool, output: str) -> None:
     """Run a pipeline locally, with DLT's semantics, and show what it did.
@@ -112,7 +115,7 @@ def run(source: Path | None, conf: Path | None, deployment_file: str | None,
     # stdout holds only dltflow's result: what the pipeline's code prints goes to stderr,
     # marked as the pipeline's, so `--output json` stays one parsable object.
     with contextlib.redirect_stdout(render.MarkedStream(sys.stderr)):
-        result = run_pipeline(full_refresh=refresh, lock_wait=lock_timeout,
+        result = run_pipeline(full_refresh=refresh, lock_wait=lock_timeout, format=table_format,
                               on_event=render.EventPrinter(sys.stderr), **common)
     if result.error is not None and (click.get_current_context().find_root().obj or {}
                                      ).get("debug"):

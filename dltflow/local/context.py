@@ -87,7 +87,8 @@ class RunContext:
         table = step.table
         with self.warehouse.staged(step.name) as staged:
             checked_write(df, step.name, specs,
-                          lambda out: writer(out, table).parquet(str(staged)), counts,
+                          lambda out: self.warehouse.save(writer(out, table), staged),
+                          counts,
                           scratch=self.warehouse.root / "_scratch")
         self.warehouse.publish(step.name, staged, df.schema, partition_cols=table.partition_cols,
                                register=not table.temporary, progress=progress)
@@ -101,6 +102,6 @@ class RunContext:
 
 
 def writer(df: DataFrame, table: Table) -> Any:
-    """A Parquet writer honouring the table's partition columns."""
+    """A writer honouring the table's partition columns (the warehouse picks the format)."""
     out = df.write.mode("overwrite")
     return out.partitionBy(*table.partition_cols) if table.partition_cols else out

@@ -29,6 +29,20 @@ def engine_of(spark: SparkSession) -> str:
     return str(getattr(spark, ENGINE_ATTRIBUTE, "jvm"))
 
 
+def table_format(spark: SparkSession, chosen: str | None = None) -> str:
+    """``chosen``, else the engine's default table format: Delta on Sail (which writes
+    it natively), Parquet on JVM Spark (which needs delta-spark for Delta)."""
+    from dltflow.exceptions import ConfigError
+    from dltflow.local.storage import FORMATS
+
+    if chosen is None:
+        return "delta" if engine_of(spark) == "sail" else "parquet"
+    if chosen not in FORMATS:
+        raise ConfigError(f"unknown table format {chosen!r}",
+                          hint=f"choose one of: {', '.join(FORMATS)}.")
+    return chosen
+
+
 def refuse_unsupported(spark: SparkSession, plan: ExecutionPlan) -> None:
     """Raise :class:`EngineUnsupported` for the first construct the engine cannot run."""
     engine = engine_of(spark)

@@ -23,7 +23,7 @@ from dltflow.graph.registry import registration_context
 from dltflow.local import autoloader, dbutils, live
 from dltflow.local.configuration import pipeline_configuration
 from dltflow.local.definitions import definitions
-from dltflow.local.engine_support import refuse_unsupported
+from dltflow.local.engine_support import refuse_unsupported, table_format
 from dltflow.local.events import (
     Event,
     EventLog,
@@ -135,7 +135,8 @@ def run(definition: Definition, *, spark: SparkSession | None = None,
         select: Sequence[str] | None = None, schema: str = "default",
         on_event: Callable[[Event], None] | None = None,
         configuration: Mapping[str, Any] | None = None,
-        lock_wait: float | None = None) -> PipelineResult:
+        lock_wait: float | None = None,
+        format: str | None = None) -> PipelineResult:  # noqa: A002 - Spark's own word
     """Run a pipeline locally, as one DLT update.
 
     One update at a time writes a warehouse: the run holds its lock throughout, and
@@ -160,6 +161,9 @@ def run(definition: Definition, *, spark: SparkSession | None = None,
             applied underneath (these values win).
         lock_wait: seconds to wait while another update holds the warehouse; by
             default ``DLTFLOW_LOCK_TIMEOUT``, else 0 (fail at once).
+        format: how tables are written, ``delta`` or ``parquet``; by default Delta
+            on the Sail engine and Parquet on JVM Spark (Delta there needs a session
+            with delta-spark configured).
 
     Returns:
         The run's :class:`PipelineResult`.
@@ -172,7 +176,8 @@ def run(definition: Definition, *, spark: SparkSession | None = None,
     from dltflow.local.session import get_spark  # lazy: importing dltflow must not start Spark
 
     spark = spark or get_spark()
-    store = Warehouse(spark, Path(warehouse or DEFAULT_WAREHOUSE), schema)
+    store = Warehouse(spark, Path(warehouse or DEFAULT_WAREHOUSE), schema,
+                      format=table_format(spark, format))
     with warehouse_lock(store.root, timeout=lock_timeout(lock_wait)):
         recovered = Recovered(tuple(sorted(store.recover().items())))
         return _update(definition, spark=spark, store=store, conf=conf,

@@ -1,4 +1,4 @@
-"""The local warehouse: Parquet tables in versioned folders behind a pointer file.
+"""The local warehouse: Parquet (or Delta) tables in versioned folders behind a pointer file.
 
 Layout of one table, ``<warehouse>/<schema>/<name>/``::
 
@@ -26,6 +26,15 @@ A crash after step 2 is rolled *forward* by :meth:`Warehouse.recover` at the sta
 the next run (the rest of the files moved, the batch marked), so when Structured
 Streaming replays the uncheckpointed batch, it is found done and skipped. Every step
 calls :func:`~dltflow.local.failpoints.reached`, so tests kill the process at each.
+
+Table format: ``Warehouse(format=...)`` writes new versions as Parquet (the default;
+JVM Spark needs no Delta jars) or as Delta tables (the Sail engine's default, and JVM
+Spark with delta-spark configured), so local tables can be read by Delta tools. The
+pointer file records each version's format, so versions of earlier runs in the other
+format stay readable; a CDC target's state is always Parquet (only the engine reads
+it). A batch committed into a Delta version is appended by a Delta commit, not by
+moving files; recovery after a crash between that commit and the batch's mark can
+append it twice (the Sail engine, Delta's main user, runs no streaming yet).
 """
 
 from __future__ import annotations
@@ -63,6 +72,7 @@ _DESTINATION = "_destination"
 """In a commit folder: the folder (relative to the table's) its files go to."""
 ONCE = "once"
 """The commit key of a ``once=True`` flow's single batch."""
+FORMATS = ("parquet", "delta")
 
 
 def _quote(identifier: str) -> str:
@@ -80,10 +90,14 @@ class Warehouse:
         spark: the session whose catalog publishes the tables.
         root: the warehouse folder (created when missing).
         schema: the catalog schema (database) the tables are registered in.
+        format: ``parquet`` or ``delta``: how new versions are written.
     """
 
-    def __init__(self, spark: SparkSession, root: Path | str, schema: str = "default") -> None:
+    def __init__(self, spark: SparkSession, root: Path | str, schema: str = "default", *,
+                 format: str = "parquet") -> None:  # noqa: A002 - Spark's own word
         check_path_text(root, field="warehouse")
+        assert format in FORMATS, f"unknown table format {format!r}"
+        self.format = format
         self.spark = spark
         self.root = Path(root).resolve()
         self.schema = validate_name_part(schema, role="schema")
@@ -139,6 +153,11 @@ class Warehouse:
         raw = self.meta(name).get(f"{slot}_schema")
         return StructType.fromJson(json.loads(raw)) if raw else None
 
+    def format_of(self, name: str, slot: str = "current") -> str:
+        """The format the published version was written in (``parquet`` before formats
+        were recorded)."""
+        return str(self.meta(name).get(f"{slot}_format", "parquet"))
+
     # -- reading ------------------------------------------------------------------
 
     def read(self, name: str, *, streaming: bool = False, slot: str = "current") -> DataFrame:
@@ -147,10 +166,19 @@ class Warehouse:
         if path is None or schema is None:
             raise FileNotFoundError(f"table {self.schema}.{name} has not been written yet")
         reader: Any = self.spark.readStream if streaming else self.spark.read
-        result: DataFrame = reader.schema(schema).parquet(str(path))
+        if self.format_of(name, slot) == "delta":  # Delta knows its schema
+            result: DataFrame = reader.format("delta").load(str(path))
+        else:
+            result = reader.schema(schema).parquet(str(path))
         return result
 
     # -- writing ------------------------------------------------------------------
+
+    def save(self, writer: Any, path: Path, *, into: str | None = None) -> None:
+        """Write with ``writer`` (a ``DataFrameWriter``) to ``path`` in this warehouse's
+        format, or, for a batch committed ``into`` a table, in that table's format."""
+        chosen = self.format_of(into) if into is not None and self.exists(into) else self.format
+        writer.format(chosen).save(str(path))
 
     def staging(self, name: str) -> Path:
         """A fresh, not yet existing folder to write a version or a batch into."""
@@ -190,13 +218,18 @@ class Warehouse:
             prefix = "v" if slot == "current" else "s"
             version = f"{prefix}{sequence:05d}-{uuid.uuid4().hex[:8]}"
             target = self.table_dir(name) / version
+            written = self.format if slot == "current" else "parquet"  # CDC state: internal
             if staged.exists():
                 os.replace(self._inside(staged, "move"), target)
+            elif written == "delta":  # an empty Delta table still records its schema
+                self.spark.createDataFrame([], schema).write.format("delta").partitionBy(
+                    *partition_cols).save(str(target))
             else:  # nothing was written (empty input): an empty version is still a version
                 target.mkdir(parents=True)
             if meta.get(slot):
                 replaced.append(meta[slot])
-            meta.update({slot: version, f"{slot}_schema": schema.json()})
+            meta.update({slot: version, f"{slot}_schema": schema.json(),
+                         f"{slot}_format": written})
             targets[slot] = target
         reached("publish.renamed", name)
         meta.update(sequence=sequence, partition_cols=list(partition_cols))
@@ -280,6 +313,11 @@ class Warehouse:
         if target is not None:
             files = [f for f in sorted(commit.rglob("*")) if f.is_file() and f != manifest
                      and not f.name.startswith(_SKIP_ON_MOVE)]
+            if (target / "_delta_log").is_dir():  # a Delta commit, not a move of files
+                files = []
+                if (commit / "_delta_log").is_dir():
+                    self.spark.read.format("delta").load(str(commit)).write.format(
+                        "delta").mode("append").save(str(target))
             for moved, source in enumerate(files):
                 destination = self._inside(target / source.relative_to(commit), "write")
                 destination.parent.mkdir(parents=True, exist_ok=True)
@@ -467,6 +505,9 @@ class Warehouse:
         location = str(path).replace("\\", "\\\\").replace("'", "\\'")
         partitioned = (f" PARTITIONED BY ({', '.join(map(_quote, partition_cols))})"
                        if partition_cols else "")
+        if self.format_of(name) == "delta":  # the log holds the schema (and nullability)
+            self.spark.sql(f"CREATE TABLE {qualified} USING delta LOCATION '{location}'")
+            return
         self.spark.sql(f"CREATE TABLE {qualified} ({_ddl(schema)}) USING parquet"
                        f"{partitioned} LOCATION '{location}'")
         if partition_cols:

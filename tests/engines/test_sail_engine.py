@@ -94,3 +94,21 @@ def test_streaming_cdc_is_refused(sail: None, run_pipeline: Any, spark: SparkSes
     message = _refused(run_pipeline, pipeline)
     assert "dataset 'target'" in message
     assert "apply_changes flow 'target' from the streaming source 'changes_stream'" in message
+
+
+@pytest.mark.parametrize(("chosen", "delta_log"), [(None, True), ("parquet", False),
+                                                   ("delta", True)])
+def test_tables_are_delta_by_default_on_sail(sail: None, run_pipeline: Any,
+                                             dltflow_warehouse: Path, chosen: str | None,
+                                             delta_log: bool) -> None:
+    result = run_pipeline(ROOT / "samples/pipelines/simple.py", conf=ROOT / "conf/simple.yml",
+                          format=chosen)
+    assert result.status == "COMPLETED", result.error
+    versions = list((dltflow_warehouse / "default" / "orchestrate").glob("v*"))
+    assert len(versions) == 1
+    assert (versions[0] / "_delta_log").is_dir() == delta_log
+    assert result.table("orchestrate").count() == 5
+    again = run_pipeline(ROOT / "samples/pipelines/simple.py", conf=ROOT / "conf/simple.yml",
+                         format="parquet")  # a later run in the other format still works
+    assert again.status == "COMPLETED", again.error
+    assert again.table("orchestrate").count() == 5

@@ -76,7 +76,8 @@ def run_append(ctx: RunContext, step: PlanStep, flow: QueryFlow | AppendFlowPlan
     def append(batch: DataFrame, batch_id: int | None = None) -> None:
         with ctx.warehouse.staged(step.name) as staged:
             checked_write(batch, step.name, specs,
-                          lambda out: writer(out, table).parquet(str(staged)), counts)
+                          lambda out: ctx.warehouse.save(writer(out, table), staged,
+                                                         into=step.name), counts)
         key = (str(batch_id) if batch_id is not None else ONCE if flow.once
                else f"run_{uuid.uuid4().hex}")
         ctx.warehouse.commit_batch(step.name, flow.name, key, staged)

@@ -40,7 +40,8 @@ def republish(ctx: RunContext, step: PlanStep, new_state: DataFrame, flow: Any,
         visible = cdc.visible(staged_state, flow)
         latest = FlowCounts(step.name)
         checked_write(visible, step.name, (),
-                      lambda out: writer(out, table).parquet(str(table_dir)), latest)
+                      lambda out: store.save(writer(out, table), table_dir), latest,
+                      scratch=store.root / "_scratch")
         store.publish_versions(step.name, {"state": (state_dir, new_state.schema),
                                            "current": (table_dir, visible.schema)},
                                partition_cols=table.partition_cols,
