@@ -12,7 +12,7 @@ from click.testing import CliRunner
 from pyspark.sql import DataFrame, SparkSession
 
 from dltflow.cli.interface import cli
-from dltflow.exceptions import EngineUnsupported
+from dltflow.exceptions import EngineUnsupported, ExpectationFailed
 from dltflow.graph import api as dlt
 from dltflow.testing.plugin import dltflow_engine
 
@@ -112,3 +112,22 @@ def test_tables_are_delta_by_default_on_sail(sail: None, run_pipeline: Any,
                          format="parquet")  # a later run in the other format still works
     assert again.status == "COMPLETED", again.error
     assert again.table("orchestrate").count() == 5
+
+
+def test_a_violated_fail_expectation_on_sail(sail: None, run_pipeline: Any,
+                                             spark: SparkSession) -> None:
+    def pipeline() -> None:
+        @dlt.table
+        @dlt.expect("small", "n < 8")
+        @dlt.expect_or_fail("not_seven", "n != 7")
+        def numbers() -> DataFrame:
+            return spark.range(10).withColumnRenamed("id", "n")
+
+    result = run_pipeline(pipeline)
+    assert result.status == "FAILED"
+    assert isinstance(result.error, ExpectationFailed)
+    assert (result.error.expectation, result.error.failed_records, result.error.record) == (
+        "not_seven", 1, {"n": 7})
+    assert result.datasets["numbers"].expectations == {
+        "small": {"passed_records": 8, "failed_records": 2},
+        "not_seven": {"passed_records": 9, "failed_records": 1}}

@@ -1,0 +1,86 @@
+"""Both ways of counting give the same figures and tables on one JVM session.
+
+Sail cannot observe, so the engine stages verdict columns and aggregates them instead
+(:mod:`dltflow.local.counting`). Here the suite's JVM session is made to take that path
+too, and a run with Observations and a run without must agree exactly, including a
+violated ``fail`` expectation.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from chispa import assert_df_equality
+from pyspark.sql import DataFrame, SparkSession
+
+from dltflow.exceptions import ExpectationFailed
+from dltflow.graph import api as dlt
+from dltflow.local import run
+from dltflow.local.counting import can_observe
+
+ROOT = Path(__file__).resolve().parents[2]
+TABLES = ("people", "age_bins", "working_age", "working_age_quarantine")
+
+
+@pytest.fixture
+def without_observation(spark: SparkSession) -> Iterator[None]:
+    spark._dltflow_can_observe = False  # type: ignore[attr-defined]
+    try:
+        yield
+    finally:
+        del spark._dltflow_can_observe  # type: ignore[attr-defined]
+
+
+def _medium(spark: SparkSession, warehouse: Path) -> Any:
+    result = run(ROOT / "samples/pipelines/medium.py", conf=ROOT / "conf/medium.yml",
+                 spark=spark, warehouse=warehouse, schema="counting_paths")
+    assert result.status == "COMPLETED", result.error
+    return result
+
+
+def test_staged_verdicts_count_like_observations(spark: SparkSession, tmp_path: Path,
+                                                 without_observation: None) -> None:
+    assert not can_observe(spark)
+    staged = _medium(spark, tmp_path / "staged")
+    staged_tables = {n: staged.table(n).collect() for n in TABLES}
+    del spark._dltflow_can_observe  # type: ignore[attr-defined]
+    assert can_observe(spark)
+    observed = _medium(spark, tmp_path / "observed")
+    spark._dltflow_can_observe = False  # type: ignore[attr-defined]
+    assert {n: d.to_json() for n, d in staged.datasets.items()} == {
+        n: d.to_json() for n, d in observed.datasets.items()}
+    for name, rows in staged_tables.items():
+        expected = observed.table(name)
+        assert_df_equality(spark.createDataFrame(rows, expected.schema), expected,
+                           ignore_row_order=True)
+    assert not list((tmp_path / "staged" / "_scratch").glob("verdicts-*"))  # cleaned up
+
+
+def test_a_violated_fail_expectation_is_reported_the_same(spark: SparkSession,
+                                                          tmp_path: Path) -> None:
+    def pipeline() -> None:
+        @dlt.table
+        @dlt.expect("small", "n < 8")
+        @dlt.expect_or_fail("not_seven", "n != 7")
+        def numbers() -> DataFrame:
+            return spark.range(10).withColumnRenamed("id", "n")
+
+    def failure() -> tuple[Any, ...]:
+        result = run(pipeline, spark=spark, warehouse=tmp_path / str(can_observe(spark)))
+        assert result.status == "FAILED"
+        assert isinstance(result.error, ExpectationFailed)
+        err = result.error
+        return (err.expectation, err.failed_records, err.record,
+                {n: d.to_json() for n, d in result.datasets.items()})
+
+    observed = failure()
+    spark._dltflow_can_observe = False  # type: ignore[attr-defined]
+    try:
+        staged = failure()
+    finally:
+        del spark._dltflow_can_observe  # type: ignore[attr-defined]
+    assert staged == observed
+    assert observed[:3] == ("not_seven", 1, {"n": 7})
