@@ -38,8 +38,19 @@ class SailServer:
 
     @property
     def url(self) -> str:
-        """The ``sc://`` URL of the running server."""
-        assert self.port is not None, "the Sail server is not running"
+        """The ``sc://`` URL of the server, once it listens (waits for it).
+
+        Raises:
+            EngineStartFailed: the server did not come up.
+        """
+        if self.port is None:
+            assert self._process is not None, "the Sail server was not started"
+            port = _first_line(self._process, START_TIMEOUT_S)
+            if not port.strip().isdigit():
+                self.stop()
+                raise EngineStartFailed("sail", str(self.log_file or "the terminal"),
+                                        _tail(self.log_file))
+            self.port = int(port)
         return f"sc://127.0.0.1:{self.port}"
 
     @property
@@ -47,10 +58,11 @@ class SailServer:
         return self._process is not None and self._process.poll() is None
 
     def start(self) -> None:
-        """Start the child and wait until it listens.
+        """Start the child; :attr:`url` waits until it listens, so the caller can do
+        other work (import the Spark Connect client) meanwhile.
 
         Raises:
-            EngineStartFailed: pysail is missing or the server did not come up.
+            EngineStartFailed: pysail is missing.
         """
         _require_pysail()
         log: IO[str] | None = None
@@ -65,12 +77,6 @@ class SailServer:
         finally:
             if log is not None:
                 log.close()  # the child holds its own copy of the descriptor
-        port = _first_line(self._process, START_TIMEOUT_S)
-        if not port.strip().isdigit():
-            self.stop()
-            raise EngineStartFailed("sail", str(self.log_file or "the terminal"),
-                                    _tail(self.log_file))
-        self.port = int(port)
 
     def stop(self) -> None:
         """Stop the child: close its stdin, then wait; kill it if it does not exit."""
@@ -93,8 +99,8 @@ _server: SailServer | None = None
 _lock = threading.Lock()
 
 
-def sail_url(log_file: str | os.PathLike[str] | None = None) -> str:
-    """The URL of this process's Sail server, started on first use."""
+def start_sail(log_file: str | os.PathLike[str] | None = None) -> SailServer:
+    """This process's Sail server, started (not yet waited for) on first use."""
     global _server
     with _lock:
         if _server is None or not _server.running:
@@ -102,7 +108,14 @@ def sail_url(log_file: str | os.PathLike[str] | None = None) -> str:
             server.start()
             atexit.register(server.stop)
             _server = server
-        return _server.url
+        return _server
+
+
+def sail_url(log_file: str | os.PathLike[str] | None = None) -> str:
+    """The URL of this process's Sail server, started on first use."""
+    server = start_sail(log_file)
+    with _lock:
+        return server.url
 
 
 def stop_sail() -> None:
@@ -115,12 +128,14 @@ def stop_sail() -> None:
 
 
 def _require_pysail() -> None:
-    try:
-        import pysail  # noqa: F401
-    except ImportError as err:
+    """Fail early, with the install command, when pysail is missing (found, not imported:
+    only the child needs it)."""
+    import importlib.util
+
+    if importlib.util.find_spec("pysail") is None:
         raise EngineStartFailed(
             "sail", "", "pysail is not installed",
-            hint='install the Sail engine with: pip install "dltflow[sail]"') from err
+            hint='install the Sail engine with: pip install "dltflow[sail]"')
 
 
 def _first_line(process: subprocess.Popen[str], timeout: float) -> str:

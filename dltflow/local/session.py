@@ -146,9 +146,10 @@ def _sail_session(log_file: Path | None) -> SparkSession:
     in Connect mode, as ``SparkSession.builder.remote`` would make it): a classic
     session cannot be used in the same process afterwards.
     """
-    from pyspark.sql.connect.session import SparkSession as ConnectSession
+    from dltflow.local.sail import sail_url, start_sail
 
-    from dltflow.local.sail import sail_url
+    start_sail(log_file)  # the server starts while the Connect client is imported
+    from pyspark.sql.connect.session import SparkSession as ConnectSession
 
     url = sail_url(log_file)
     os.environ["SPARK_CONNECT_MODE_ENABLED"] = "1"

@@ -89,3 +89,16 @@ def test_cli_refuses_remote_with_sail(tmp_path: Path) -> None:
                                       "--warehouse", str(tmp_path)])
     assert result.exit_code == 2
     assert "give --remote or --engine sail, not both" in result.output
+
+
+def test_missing_pysail_names_the_extra(monkeypatch: pytest.MonkeyPatch) -> None:
+    import importlib.util
+
+    from dltflow.exceptions import EngineStartFailed
+    from dltflow.local import sail
+
+    real = importlib.util.find_spec
+    monkeypatch.setattr(importlib.util, "find_spec",
+                        lambda name, *a: None if name == "pysail" else real(name, *a))
+    with pytest.raises(EngineStartFailed, match=r'pip install "dltflow\[sail\]"'):
+        sail.start_sail()
