@@ -145,10 +145,28 @@ def documented_snapshots(spark: SparkSession, folder: Path) -> Outcome:
     return _outcome(results, ["cities", "cities_history"])
 
 
+def batch_append_flows(spark: SparkSession, folder: Path) -> Outcome:
+    """Two batch append flows into one table, over two updates."""
+    def pipeline() -> None:
+        dlt.create_streaming_table("all_numbers")
+
+        @dlt.append_flow(target="all_numbers")
+        def small() -> DataFrame:
+            return spark.range(3).withColumnRenamed("id", "n")
+
+        @dlt.append_flow(target="all_numbers", once=True)
+        def backfill() -> DataFrame:
+            return spark.range(100, 102).withColumnRenamed("id", "n")
+
+    results = [run(pipeline, spark=spark, warehouse=folder / "wh") for _ in range(2)]
+    return _outcome(results, ["all_numbers"])
+
+
 SCENARIOS: dict[str, Callable[[SparkSession, Path], Outcome]] = {
     "simple_sample": simple_sample,
     "medium_sample": medium_sample,
     "documented_cdc": documented_cdc,
     "documented_cdc_truncate_history": documented_cdc_truncate_history,
     "documented_snapshots": documented_snapshots,
+    "batch_append_flows": batch_append_flows,
 }

@@ -131,3 +131,24 @@ def test_a_violated_fail_expectation_on_sail(sail: None, run_pipeline: Any,
     assert result.datasets["numbers"].expectations == {
         "small": {"passed_records": 8, "failed_records": 2},
         "not_seven": {"passed_records": 9, "failed_records": 1}}
+
+
+def test_batch_append_flows_append_delta_commits(sail: None, run_pipeline: Any,
+                                                 spark: SparkSession,
+                                                 dltflow_warehouse: Path) -> None:
+    def pipeline() -> None:
+        dlt.create_streaming_table("all_numbers")
+
+        @dlt.append_flow(target="all_numbers")
+        def small() -> DataFrame:
+            return spark.range(3).withColumnRenamed("id", "n")
+
+        @dlt.append_flow(target="all_numbers")
+        def large() -> DataFrame:
+            return spark.range(100, 102).withColumnRenamed("id", "n")
+
+    first = run_pipeline(pipeline)
+    assert first.status == "COMPLETED", first.error
+    assert sorted(r.n for r in first.table("all_numbers").collect()) == [0, 1, 2, 100, 101]
+    version, = (dltflow_warehouse / "default" / "all_numbers").glob("v*")
+    assert (version / "_delta_log").is_dir()
