@@ -33,8 +33,8 @@ Spark with delta-spark configured), so local tables can be read by Delta tools. 
 pointer file records each version's format, so versions of earlier runs in the other
 format stay readable; a CDC target's state is always Parquet (only the engine reads
 it). A batch committed into a Delta version is appended by a Delta commit, not by
-moving files; recovery after a crash between that commit and the batch's mark can
-append it twice (the Sail engine, Delta's main user, runs no streaming yet).
+moving files; that commit is tagged with the flow and batch, so recovery repeating
+it after a crash finds the tag in the Delta log and does not append it twice.
 """
 
 from __future__ import annotations
@@ -316,8 +316,7 @@ class Warehouse:
             if (target / "_delta_log").is_dir():  # a Delta commit, not a move of files
                 files = []
                 if (commit / "_delta_log").is_dir():
-                    self.spark.read.format("delta").load(str(commit)).write.format(
-                        "delta").mode("append").save(str(target))
+                    self._delta_append(commit, target, commit.parent.name, commit.name)
             for moved, source in enumerate(files):
                 destination = self._inside(target / source.relative_to(commit), "write")
                 destination.parent.mkdir(parents=True, exist_ok=True)
@@ -330,6 +329,27 @@ class Warehouse:
         shutil.rmtree(self._inside(commit, "delete"), ignore_errors=True)
         with suppress(OSError):  # the flow's folder, once its last commit is gone
             commit.parent.rmdir()
+
+    def _delta_append(self, commit: Path, target: Path, flow: str, key: str) -> None:
+        """Append a committed batch to a Delta version with one Delta commit, tagged
+        (``userMetadata``) with the flow and batch; a tag already in the table's log
+        means an earlier attempt appended it before a crash, so it is not appended
+        again (Delta's ``txnAppId`` would do this on JVM Spark, but Sail ignores it)."""
+        tag = f"dltflow batch {flow} {key}"
+        if self._delta_tagged(target, tag):
+            return
+        (self.spark.read.format("delta").load(str(commit)).write.format("delta")
+         .option("userMetadata", tag).mode("append").save(str(target)))
+
+    @staticmethod
+    def _delta_tagged(table: Path, tag: str) -> bool:
+        """Whether a commit in ``table``'s Delta log carries ``tag`` as its userMetadata."""
+        for entry in sorted((table / "_delta_log").glob("*.json")):
+            for line in entry.read_text(encoding="utf-8").splitlines():
+                if tag in line and json.loads(line).get("commitInfo", {}).get(
+                        "userMetadata") == tag:
+                    return True
+        return False
 
     def _commit_destination(self, name: str, manifest: Path) -> Path | None:
         """Where a committed batch goes, or None when that folder is gone (a full

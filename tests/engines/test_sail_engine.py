@@ -152,3 +152,44 @@ def test_batch_append_flows_append_delta_commits(sail: None, run_pipeline: Any,
     assert sorted(r.n for r in first.table("all_numbers").collect()) == [0, 1, 2, 100, 101]
     version, = (dltflow_warehouse / "default" / "all_numbers").glob("v*")
     assert (version / "_delta_log").is_dir()
+
+
+ONCE_PIPELINE = '''
+import dlt
+
+dlt.create_streaming_table("backfilled")
+
+
+@dlt.append_flow(target="backfilled", once=True)
+def history():
+    return spark.range(4).withColumnRenamed("id", "n")
+'''
+
+
+def test_a_delta_append_killed_before_its_mark_is_not_repeated(
+        sail: None, run_pipeline: Any, tmp_path: Path, dltflow_warehouse: Path) -> None:
+    """Killed after the Delta commit of a once-flow's batch and before the batch was
+    marked done: recovery finds the commit's tag in the Delta log and does not append
+    the rows a second time."""
+    import os
+    import signal
+    import subprocess
+    import sys
+
+    from dltflow.local import Recovered
+
+    source = tmp_path / "backfill.py"
+    source.write_text(ONCE_PIPELINE)
+    code = "from dltflow.cli.interface import cli; cli(prog_name='dltflow')"
+    killed = subprocess.run(
+        [sys.executable, "-c", code, "run", str(source), "--engine", "sail",
+         "--warehouse", str(dltflow_warehouse)], capture_output=True, text=True, timeout=300,
+        env={**os.environ, "DLTFLOW_FAILPOINT": "append.moved@backfilled"})
+    assert killed.returncode == -signal.SIGKILL, killed.stderr
+    events: list[object] = []
+    result = run_pipeline(source, on_event=events.append)
+    assert result.status == "COMPLETED", result.error
+    assert sorted(r.n for r in result.table("backfilled").collect()) == [0, 1, 2, 3]
+    assert [e for e in events if isinstance(e, Recovered)]  # the commit was finished
+    again = run_pipeline(source)  # once: never again
+    assert again.table("backfilled").count() == 4
