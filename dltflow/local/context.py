@@ -89,7 +89,7 @@ class RunContext:
             checked_write(df, step.name, specs,
                           lambda out: self.warehouse.save(writer(out, table), staged),
                           counts,
-                          scratch=self.warehouse.root / "_scratch")
+                          scratch=self.warehouse.scratch)
         self.warehouse.publish(step.name, staged, df.schema, partition_cols=table.partition_cols,
                                register=not table.temporary, progress=progress)
 

@@ -14,7 +14,6 @@ are the kept rows, without the verdicts, handed to the real write.
 from __future__ import annotations
 
 import shutil
-import tempfile
 import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -95,12 +94,13 @@ def _probe_observation(spark: SparkSession) -> bool:
 
 def checked_write(df: DataFrame, dataset: str, specs: Sequence[ExpectationSpec],
                   write: Callable[[DataFrame], None], counts: FlowCounts, *,
-                  scratch: Path | None = None) -> None:
+                  scratch: Path) -> None:
     """Apply ``specs`` to ``df``, hand the kept rows to ``write``, then count and check.
 
     Args:
         scratch: where the verdicts are staged when the session cannot observe (a
-            fresh folder inside it is removed afterwards); a temporary folder if None.
+            fresh folder inside it, removed afterwards): the warehouse's scratch folder,
+            so nothing is written outside the warehouse.
 
     Raises:
         ExpectationFailed: a ``fail`` expectation was violated; the caller discards
@@ -139,15 +139,12 @@ def _verdict(i: int) -> str:
 
 def _staged_write(df: DataFrame, dataset: str, specs: Sequence[ExpectationSpec],
                   write: Callable[[DataFrame], None], counts: FlowCounts,
-                  scratch: Path | None) -> None:
+                  scratch: Path) -> None:
     """:func:`checked_write` without ``Observation``: stage the rows with their verdicts,
     count them in one aggregation, check, then write the kept rows from the staged files."""
     from pyspark.sql import functions as F
 
-    if scratch is None:
-        folder = Path(tempfile.mkdtemp(prefix="dltflow-verdicts-"))
-    else:
-        folder = scratch / f"verdicts-{uuid.uuid4().hex}"
+    folder = scratch / f"verdicts-{uuid.uuid4().hex}"
     try:
         columns = list(df.columns)
         verdicts = [passes(spec).alias(_verdict(i)) for i, spec in enumerate(specs)]

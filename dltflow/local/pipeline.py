@@ -123,7 +123,7 @@ def plan_pipeline(definition: Definition, *, spark: SparkSession, registry: Loca
     if registry.is_empty():
         raise ConfigError(f"{name} declares no datasets",
                           hint="check the `dlt:` config, or the decorators of the file.")
-    plan = build_plan(spark, registry, scratch=warehouse.root / "_scratch",
+    plan = build_plan(spark, registry, scratch=warehouse.scratch,
                       schema=warehouse.schema, select=select,
                       stored_schema=warehouse.stored_schema)
     return name, plan

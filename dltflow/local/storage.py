@@ -105,6 +105,11 @@ class Warehouse:
 
     # -- paths --------------------------------------------------------------------
 
+    @property
+    def scratch(self) -> Path:
+        """The engine's scratch folder (planning frames, staged verdicts)."""
+        return self.root / "_scratch"
+
     def table_dir(self, name: str) -> Path:
         """The folder holding every version and checkpoint of ``name``."""
         return self._inside(self.folder / validate_name(name), "write")
@@ -453,8 +458,9 @@ class Warehouse:
     def recover(self) -> Counter[str]:
         """Finish or remove what a run killed mid-write left in this schema's tables.
 
-        Committed batches are rolled forward (moved in, marked done); staged writes,
-        versions no pointer names and temporary pointer files are deleted. Only
+        Committed batches are rolled forward (moved in, marked done); staged writes
+        (and staged verdicts in the scratch folder), versions no pointer names and
+        temporary pointer files are deleted. Only
         folders holding nothing but the engine's own entries are touched.
 
         Returns:
@@ -462,6 +468,9 @@ class Warehouse:
             ``orphan versions removed`` -> how many (empty when nothing was left).
         """
         done: Counter[str] = Counter()
+        for verdicts in sorted(self.scratch.glob("verdicts-*")):  # counting without Observation
+            shutil.rmtree(self._inside(verdicts, "delete"), ignore_errors=True)
+            done["staged writes removed"] += 1
         if not self.folder.is_dir():
             return done
         for folder in sorted(self.folder.iterdir()):

@@ -68,7 +68,8 @@ def checked_stream(spark: SparkSession, warehouse: Warehouse, name: str, flow: s
     def each(batch: DataFrame, batch_id: int) -> None:
         with warehouse.staged(name) as staged:
             checked_write(batch, name, specs,
-                          lambda out: out.write.mode("overwrite").parquet(str(staged)), counts)
+                          lambda out: out.write.mode("overwrite").parquet(str(staged)), counts,
+                          scratch=warehouse.scratch)
         folder.mkdir(parents=True, exist_ok=True)
         warehouse.commit_batch(name, flow, str(batch_id), staged, into=folder)
 

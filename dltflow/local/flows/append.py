@@ -77,7 +77,8 @@ def run_append(ctx: RunContext, step: PlanStep, flow: QueryFlow | AppendFlowPlan
         with ctx.warehouse.staged(step.name) as staged:
             checked_write(batch, step.name, specs,
                           lambda out: ctx.warehouse.save(writer(out, table), staged,
-                                                         into=step.name), counts)
+                                                         into=step.name), counts,
+                          scratch=ctx.warehouse.scratch)
         key = (str(batch_id) if batch_id is not None else ONCE if flow.once
                else f"run_{uuid.uuid4().hex}")
         ctx.warehouse.commit_batch(step.name, flow.name, key, staged)

@@ -30,7 +30,7 @@ def run_view(ctx: RunContext, step: PlanStep, flow: QueryFlow, counts: FlowCount
     if specs:
         checked_write(df, step.name, specs,
                       lambda out: out.write.format("noop").mode("overwrite").save(), counts,
-                      scratch=ctx.warehouse.root / "_scratch")
+                      scratch=ctx.warehouse.scratch)
     else:
         counts.output_rows = None  # a view is not materialized: nothing was counted
     ctx.views[step.name] = kept_rows(df, specs)
