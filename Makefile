@@ -19,7 +19,7 @@ install: $(STAMP)
 # then the tests that also run with the Sail engine's session, in their own process
 # (a Sail session puts the process in Spark Connect mode).
 SAIL_TESTS := tests/engines/test_sail_engine.py tests/test_samples.py::test_simple \
-	tests/test_samples.py::test_medium
+	tests/test_samples.py::test_medium tests/test_samples.py::test_streaming_append_is_incremental
 test: $(STAMP)
 	$(BIN)/lint-imports
 	$(BIN)/python -m pytest -q

@@ -393,18 +393,23 @@ class EngineUnsupported(DLTException):
 
     Args:
         engine: the engine's name (``sail``).
-        construct: what the engine lacks (``a streaming table query``, ...).
+        construct: what the engine lacks (``a streaming aggregation``, ...).
         dataset: the dataset that uses it.
         location: where it was declared (``file:line``), when known.
+        reason: why the engine cannot run it.
+        hint: what to do instead (default: the engine that can).
     """
 
     def __init__(self, engine: str, construct: str, dataset: str,
-                 location: str | None = None) -> None:
+                 location: str | None = None, *,
+                 reason: str = "it has no foreachBatch and no stateful streaming",
+                 hint: str | None = None) -> None:
         self.engine = engine
         self.construct = construct
         self.dataset = dataset
         self.location = location
         where = f" (declared at {location})" if location else ""
+        hint = hint or ("run it with the default engine (--engine jvm)." if engine != "jvm"
+                        else "run it with Structured Streaming (--streaming structured).")
         super().__init__(f"dataset '{dataset}'{where} uses {construct}, which the {engine} "
-                         "engine cannot run yet (it has no foreachBatch).\nHint: run it with "
-                         "the default engine (--engine jvm).")
+                         f"engine cannot run ({reason}).\nHint: {hint}")

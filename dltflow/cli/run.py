@@ -54,7 +54,11 @@ _ALL = "\0all"
 @click.option("--engine", type=click.Choice(["jvm", "sail"], case_sensitive=False),
               envvar="DLTFLOW_ENGINE", show_envvar=True, default="jvm",
               help="jvm: local Spark (needs Java); sail: an embedded Sail server, no JVM, "
-              "starts in about a second (pip install \"dltflow[sail]\"; no streaming yet).")
+              "starts in about a second (pip install \"dltflow[sail]\").")
+@click.option("--streaming", "streaming", type=click.Choice(["structured", "incremental"]),
+              envvar="DLTFLOW_STREAMING", show_envvar=True,
+              help="How streaming flows run: structured (Spark's Structured Streaming; "
+              "jvm default) or incremental (dltflow reads only new files; sail's only mode).")
 @click.option("--format", "table_format", type=click.Choice(["delta", "parquet"]),
               help="How tables are written; default: delta on the sail engine, parquet "
               "on jvm (delta there needs delta-spark in the session).")
@@ -76,7 +80,8 @@ _ALL = "\0all"
 def run(source: Path | None, conf: Path | None, deployment_file: str | None,
         environment: str | None, workflows: tuple[str, ...], warehouse: Path, schema: str,
         full_refresh: tuple[str, ...], refresh_tables: tuple[str, ...], select: tuple[str, ...],
-        remote: str | None, engine: str, table_format: str | None, report_file: Path | None,
+        remote: str | None, engine: str, streaming: str | None, table_format: str | None,
+        report_file: Path | None,
         configuration: tuple[str, ...], lock_timeout: float | None, verbose: bool,
         dry_run: bool, output: str) -> None:
     """Run a pipeline locally, with DLT's semantics, and show what it did.
@@ -116,7 +121,8 @@ def run(source: Path | None, conf: Path | None, deployment_file: str | None,
     # marked as the pipeline's, so `--output json` stays one parsable object.
     with contextlib.redirect_stdout(render.MarkedStream(sys.stderr)):
         result = run_pipeline(full_refresh=refresh, lock_wait=lock_timeout, format=table_format,
-                              on_event=render.EventPrinter(sys.stderr), **common)
+                              streaming=streaming, on_event=render.EventPrinter(sys.stderr),
+                              **common)
     if result.error is not None and (click.get_current_context().find_root().obj or {}
                                      ).get("debug"):
         import traceback

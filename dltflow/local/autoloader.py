@@ -36,6 +36,7 @@ from typing import TYPE_CHECKING, Any
 
 from dltflow.exceptions import ConfigError
 from dltflow.local import autoloader_schema as schemas
+from dltflow.local import incremental
 
 if TYPE_CHECKING:
     from pyspark.sql import DataFrame, SparkSession
@@ -197,12 +198,19 @@ def _stream(spark: SparkSession, fmt: str, path: str, cloud: dict[str, str],
         stream_reader = spark.readStream.format(fmt).options(**reader).schema(choice.read)
     if "maxfilespertrigger" in cloud:
         stream_reader = stream_reader.option("maxFilesPerTrigger", cloud["maxfilespertrigger"])
+    if choice is not None and choice.rescue and incremental.current_batch() is not None:
+        stream_reader = stream_reader.option(incremental.FILE_PATH, schemas.FILE_PATH)
+    started = None if _flag(cloud, "includeexistingfiles", True) else _first_start(location)
+    if started is not None and incremental.current_batch() is not None:
+        stream_reader = stream_reader.option(incremental.NEWER_THAN, str(started))
+        started = None  # dltflow's incremental reads skip the older files when listing
     df = stream_reader.load(path)
-    if not _flag(cloud, "includeexistingfiles", True):
-        started = _first_start(location)
-        if started is not None:
-            df = df.where(F.col("_metadata.file_modification_time")
-                          > F.timestamp_millis(F.lit(started)))
+    if started is not None:
+        df = df.where(F.col("_metadata.file_modification_time")
+                      > F.timestamp_millis(F.lit(started)))
+    if choice is not None and choice.rescue and schemas.FILE_PATH not in df.columns \
+            and not incremental.has_file_metadata(spark):  # a stream only planned, not run
+        df = df.withColumn(schemas.FILE_PATH, F.lit(None).cast("string"))
     return schemas.project(df, choice) if choice is not None else df
 
 

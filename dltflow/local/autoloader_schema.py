@@ -124,6 +124,8 @@ def infer(spark: SparkSession, fmt: str, path: str, options: Mapping[str, str],
                 or "Unable to infer schema" in text:
             return None
         raise
+    if fmt == "json":  # Spark orders inferred JSON fields by name; Sail keeps file order
+        found = StructType(sorted(found.fields, key=lambda f: f.name))
     if fmt in STRING_FORMATS and not infer_types:
         return StructType([StructField(f.name, StringType()) for f in found.fields])
     return found
@@ -207,6 +209,11 @@ def _typed(raw: Column, read_type: DataType, target: DataType) -> Column:
     return raw.try_cast(target)
 
 
+FILE_PATH = "__dltflow_file_path"
+"""A column naming each row's file, which the engine adds where the session has no
+``_metadata`` columns (Sail)."""
+
+
 def project(df: DataFrame, choice: SchemaChoice) -> DataFrame:
     """Typed target columns, plus the rescued data column when there is one."""
     from pyspark.sql import functions as F
@@ -224,11 +231,12 @@ def project(df: DataFrame, choice: SchemaChoice) -> DataFrame:
         target = {f.name for f in choice.target.fields}
         rescued += [(f.name, _as_text(F.col(f"`{f.name}`"), f.dataType))
                     for f in choice.read.fields if f.name not in target]
-        columns.append(_rescued_column(rescued).alias(choice.rescue))
+        path = F.col(FILE_PATH) if FILE_PATH in df.columns else F.col("_metadata.file_path")
+        columns.append(_rescued_column(rescued, path).alias(choice.rescue))
     return df.select(*columns)
 
 
-def _rescued_column(entries: list[tuple[str, Column]]) -> Column:
+def _rescued_column(entries: list[tuple[str, Column]], path: Column) -> Column:
     from pyspark.sql import functions as F
 
     if not entries:
@@ -236,6 +244,5 @@ def _rescued_column(entries: list[tuple[str, Column]]) -> Column:
     pairs = F.array(*[F.struct(F.lit(name).alias("key"), value.alias("value"))
                       for name, value in entries])
     kept = F.map_from_entries(F.filter(pairs, lambda e: e["value"].isNotNull()))
-    with_path = F.map_concat(kept, F.create_map(F.lit("_file_path"),
-                                                F.col("_metadata.file_path")))
+    with_path = F.map_concat(kept, F.create_map(F.lit("_file_path"), path))
     return F.when(F.size(kept) > 0, F.to_json(with_path))

@@ -6,13 +6,14 @@ table is read from the warehouse, a view from memory.
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from dltflow.causes import pipeline_exit
 from dltflow.exceptions import DatasetFailed, DatasetNotMaterialized, DLTException, GraphError
 from dltflow.local.counting import FlowCounts, checked_write
+from dltflow.local.incremental import current_batch, read_table
 
 if TYPE_CHECKING:
     from pyspark.sql import DataFrame, SparkSession
@@ -33,6 +34,8 @@ class RunContext:
         warehouse: where tables, state and checkpoints live.
         views: the views computed so far in this update, by name.
         full_refresh: True to reset every streaming dataset, or the names to reset.
+        incremental: streaming flows run by dltflow's own incremental reads
+            (:mod:`dltflow.local.incremental`) instead of Structured Streaming.
     """
 
     spark: SparkSession
@@ -40,6 +43,11 @@ class RunContext:
     warehouse: Warehouse
     views: dict[str, DataFrame] = field(default_factory=dict)
     full_refresh: bool | Collection[str] = False
+    incremental: bool = False
+    stream_view_reads: dict[str, Callable[[], DataFrame]] = field(default_factory=dict)
+    """Streaming views under incremental reads: what a reader's micro-batch reads of
+    each (the view's query called again, so it reads that reader's new files; or the
+    new files of a checked view's kept rows)."""
 
     def refreshing(self, name: str) -> bool:
         """Whether this update starts ``name`` over (``--full-refresh``)."""
@@ -57,9 +65,14 @@ class RunContext:
         if name not in self.plan.all_datasets:
             raise GraphError(f"'{name}' is not a dataset of this pipeline", names=[name])
         if name in self.views:
+            if name in self.stream_view_reads and current_batch() is not None:
+                return self.stream_view_reads[name]()
             return self.views[name]
         if not self.warehouse.exists(name):
             raise DatasetNotMaterialized(name)
+        files = current_batch() if streaming else None
+        if files is not None:
+            return read_table(files, self.warehouse, name)
         return self.warehouse.read(name, streaming=streaming)
 
     # Shared by the executors -------------------------------------------------------

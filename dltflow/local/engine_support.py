@@ -1,10 +1,11 @@
-"""What an engine other than JVM Spark cannot run, refused before any data moves.
+"""What an engine or streaming mode cannot run, refused before any data moves.
 
-Sail has no ``foreachBatch`` (and no file streaming sinks), which every streaming
-construct of the local engine relies on: a streaming table's query, an append flow
-reading a stream, ``apply_changes`` from a streaming source, a view over a stream.
-Such a pipeline fails at once, naming the construct and where it was declared, rather
-than half-way through an update with Sail's own message.
+Sail has no ``foreachBatch`` (and no file streaming sinks), so on Sail streaming flows
+run by dltflow's own incremental reads (:mod:`dltflow.local.incremental`), which JVM
+Spark can use too (``--streaming incremental``). Those read each micro-batch's new
+files alone, so a stream needing state across batches (an aggregation,
+``dropDuplicates``, a join of two streams) is refused at once, naming the construct
+and where it was declared, rather than giving per-batch results.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from dltflow.exceptions import EngineUnsupported
-from dltflow.local.plan_flows import AppendFlowPlan, ChangesFlowPlan, QueryFlow
+from dltflow.local.plan_flows import AppendFlowPlan, ChangesFlowPlan
 
 if TYPE_CHECKING:
     from pyspark.sql import SparkSession
@@ -43,36 +44,49 @@ def table_format(spark: SparkSession, chosen: str | None = None) -> str:
     return chosen
 
 
-def refuse_unsupported(spark: SparkSession, plan: ExecutionPlan) -> None:
-    """Raise :class:`EngineUnsupported` for the first construct the engine cannot run."""
-    engine = engine_of(spark)
-    if engine != "sail":
+STREAMING_MODES = ("structured", "incremental")
+
+
+def streaming_mode(spark: SparkSession, chosen: str | None = None) -> str:
+    """``chosen``, else the engine's default: Structured Streaming on JVM Spark,
+    incremental reads on Sail (which has no ``foreachBatch``)."""
+    from dltflow.exceptions import ConfigError
+
+    sail = engine_of(spark) == "sail"
+    if chosen is None:
+        return "incremental" if sail else "structured"
+    if chosen not in STREAMING_MODES:
+        raise ConfigError(f"unknown streaming mode {chosen!r}",
+                          hint=f"choose one of: {', '.join(STREAMING_MODES)}.")
+    if sail and chosen == "structured":
+        raise ConfigError("the sail engine cannot run Structured Streaming (it has no "
+                          "foreachBatch)", hint="leave out --streaming, or use --engine jvm.")
+    return chosen
+
+
+def refuse_unsupported(spark: SparkSession, plan: ExecutionPlan, mode: str) -> None:
+    """Raise :class:`EngineUnsupported` for the first construct incremental reads
+    (``mode``) cannot run."""
+    if mode != "incremental":
         return
-    streaming_views = {s.name for s in plan.steps if s.mode == "view"
-                       and any(f.streaming for f in s.flows)}
-    streaming_tables = {s.name for s in plan.steps if s.mode == "streaming"}
+    engine = engine_of(spark)
     for step in plan.steps:
         for flow in step.flows:
-            construct = _streaming_construct(step, flow, streaming_views, streaming_tables)
+            construct = _streaming_construct(flow)
             if construct is not None:
                 raise EngineUnsupported(engine, construct, step.name,
-                                        _location(flow, step))
+                                        _location(flow, step),
+                                        reason="its incremental reads see each micro-batch "
+                                               "alone")
 
 
-def _streaming_construct(step: PlanStep, flow: PlannedFlow, streaming_views: set[str],
-                         streaming_tables: set[str]) -> str | None:
-    if isinstance(flow, ChangesFlowPlan):
-        source = flow.element.source
-        if source in streaming_views or source in streaming_tables:
-            return f"apply_changes flow '{flow.name}' from the streaming source '{source}'"
+def _streaming_construct(flow: PlannedFlow) -> str | None:
+    if not flow.streaming or isinstance(flow, ChangesFlowPlan):
         return None
-    if not flow.streaming:
-        return None
-    if isinstance(flow, AppendFlowPlan):
-        return f"append flow '{flow.name}', which reads a stream"
-    if isinstance(flow, QueryFlow) and step.mode == "view":
-        return "a streaming view (its query reads a stream)"
-    return "a streaming table query (it reads a stream)"
+    if flow.stateful is not None:
+        what = f"append flow '{flow.name}'" if isinstance(flow, AppendFlowPlan) else "its query"
+        return f"{flow.stateful} of a stream in {what}"
+    return None
 
 
 def _location(flow: PlannedFlow, step: PlanStep) -> str | None:

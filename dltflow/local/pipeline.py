@@ -23,7 +23,7 @@ from dltflow.graph.registry import registration_context
 from dltflow.local import autoloader, dbutils, live
 from dltflow.local.configuration import pipeline_configuration
 from dltflow.local.definitions import definitions
-from dltflow.local.engine_support import refuse_unsupported, table_format
+from dltflow.local.engine_support import refuse_unsupported, streaming_mode, table_format
 from dltflow.local.events import (
     Event,
     EventLog,
@@ -136,7 +136,8 @@ def run(definition: Definition, *, spark: SparkSession | None = None,
         on_event: Callable[[Event], None] | None = None,
         configuration: Mapping[str, Any] | None = None,
         lock_wait: float | None = None,
-        format: str | None = None) -> PipelineResult:  # noqa: A002 - Spark's own word
+        format: str | None = None,  # noqa: A002 - Spark's own word
+        streaming: str | None = None) -> PipelineResult:
     """Run a pipeline locally, as one DLT update.
 
     One update at a time writes a warehouse: the run holds its lock throughout, and
@@ -164,6 +165,9 @@ def run(definition: Definition, *, spark: SparkSession | None = None,
         format: how tables are written, ``delta`` or ``parquet``; by default Delta
             on the Sail engine and Parquet on JVM Spark (Delta there needs a session
             with delta-spark configured).
+        streaming: how streaming flows run: ``structured`` (Spark's Structured
+            Streaming, the default on JVM Spark) or ``incremental`` (dltflow's own
+            incremental reads of new files, the only mode on Sail).
 
     Returns:
         The run's :class:`PipelineResult`.
@@ -178,17 +182,20 @@ def run(definition: Definition, *, spark: SparkSession | None = None,
     spark = spark or get_spark()
     store = Warehouse(spark, Path(warehouse or DEFAULT_WAREHOUSE), schema,
                       format=table_format(spark, format))
+    mode = streaming_mode(spark, streaming)
     with warehouse_lock(store.root, timeout=lock_timeout(lock_wait)):
         recovered = Recovered(tuple(sorted(store.recover().items())))
         return _update(definition, spark=spark, store=store, conf=conf,
                        full_refresh=full_refresh, select=select, on_event=on_event,
-                       configuration=configuration, recovered=recovered)
+                       configuration=configuration, recovered=recovered,
+                       incremental=mode == "incremental")
 
 
 def _update(definition: Definition, *, spark: SparkSession, store: Warehouse, conf: Any,
             full_refresh: bool | Sequence[str], select: Sequence[str] | None,
             on_event: Callable[[Event], None] | None,
-            configuration: Mapping[str, Any] | None, recovered: Recovered) -> PipelineResult:
+            configuration: Mapping[str, Any] | None, recovered: Recovered,
+            incremental: bool) -> PipelineResult:
     """One update, with the warehouse locked and recovered (see :func:`run`)."""
     registry = LocalRegistry()
     events: list[Event] = []
@@ -206,7 +213,7 @@ def _update(definition: Definition, *, spark: SparkSession, store: Warehouse, co
             emit = _emitter(events, EventLog(store.root, run_id), on_event)
             _planning_failed(emit, run_id, err, [d.name for d in registry.datasets], recovered)
             return _finish(emit, events, run_id, "FAILED", err, start, spark, store)
-        refuse_unsupported(spark, plan)
+        refuse_unsupported(spark, plan, "incremental" if incremental else "structured")
         refresh = _refresh_set(full_refresh, plan)
         emit = _emitter(events, EventLog(store.root, run_id, name), on_event,
                         registry.event_hooks)
@@ -215,7 +222,8 @@ def _update(definition: Definition, *, spark: SparkSession, store: Warehouse, co
             emit(recovered)
         for record in definitions(plan):
             emit(record)
-        runner = Runner(spark, plan, store, emit, full_refresh=refresh)
+        runner = Runner(spark, plan, store, emit, full_refresh=refresh,
+                        incremental=incremental)
         status = runner.run()
         error = runner.errors[0] if runner.errors else None
         return _finish(emit, events, run_id, status, error, start, spark, store)

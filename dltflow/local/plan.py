@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any, Literal
 from dltflow.causes import pipeline_exit
 from dltflow.exceptions import ConfigError, DatasetFailed, DLTException, GraphError
 from dltflow.graph.elements import Dataset, Flow, Table, View
+from dltflow.local.incremental import stateful_operator
 from dltflow.local.inputs import external_inputs
 from dltflow.local.plan_errors import check_constraints, combined
 from dltflow.local.plan_flows import PlannedFlow, QueryFlow, flows_by_target, lookup_name
@@ -227,7 +228,8 @@ class _Analyzer:
                 self._reads.pop()
             upstreams |= reads
             planned.append(flow.analysed(tuple(sorted(reads)), _is_streaming(df),
-                                         external_inputs(df, ignore=self.empty_dir)))
+                                         external_inputs(df, ignore=self.empty_dir),
+                                         stateful_operator(df)))
             frames.append(df)
         mode = _mode(dataset, planned)
         check_constraints(dataset, next((f for f in frames if f is not None), None))

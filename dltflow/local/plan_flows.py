@@ -39,6 +39,8 @@ class _Planned:
         reads: the datasets its query read during analysis.
         streaming: whether its query returned a streaming DataFrame.
         inputs: what its query reads from outside the pipeline (files, tables).
+        stateful: the first operator of its stream that needs state across
+            micro-batches (``an aggregation``, ...), or None.
     """
 
     name: str
@@ -46,6 +48,7 @@ class _Planned:
     reads: tuple[str, ...] = field(default=(), kw_only=True)
     streaming: bool = field(default=False, kw_only=True)
     inputs: tuple[ExternalInput, ...] = field(default=(), kw_only=True)
+    stateful: str | None = field(default=None, kw_only=True)
 
     kind: ClassVar[str]
     once: ClassVar[bool] = False
@@ -56,9 +59,10 @@ class _Planned:
         return {}
 
     def analysed(self, reads: tuple[str, ...], streaming: bool,
-                 inputs: tuple[ExternalInput, ...] = ()) -> Self:
+                 inputs: tuple[ExternalInput, ...] = (), stateful: str | None = None) -> Self:
         """This flow with the analysis' findings."""
-        return replace(self, reads=reads, streaming=streaming, inputs=inputs)
+        return replace(self, reads=reads, streaming=streaming, inputs=inputs,
+                       stateful=stateful)
 
 
 @dataclass(frozen=True)

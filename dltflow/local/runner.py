@@ -53,12 +53,14 @@ class Runner:
         warehouse: where tables, state and checkpoints live.
         emit: receives every event as it happens.
         full_refresh: True to reset every streaming table, or the names to reset.
+        incremental: run streaming flows by dltflow's incremental reads.
     """
 
     def __init__(self, spark: SparkSession, plan: ExecutionPlan, warehouse: Warehouse,
                  emit: Callable[[Event], None], *,
-                 full_refresh: bool | Collection[str] = False) -> None:
-        self.context = RunContext(spark, plan, warehouse, full_refresh=full_refresh)
+                 full_refresh: bool | Collection[str] = False, incremental: bool = False) -> None:
+        self.context = RunContext(spark, plan, warehouse, full_refresh=full_refresh,
+                                  incremental=incremental)
         self.emit = emit
         self.failed: set[str] = set()
         self.errors: list[BaseException] = []

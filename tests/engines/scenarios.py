@@ -162,6 +162,160 @@ def batch_append_flows(spark: SparkSession, folder: Path) -> Outcome:
     return _outcome(results, ["all_numbers"])
 
 
+def streaming_append_sample(spark: SparkSession, folder: Path, **options: Any) -> Outcome:
+    """Two append flows streaming JSON and CSV folders; new files before a second update."""
+    from samples.pipelines import streaming_append
+
+    args: dict[str, Any] = {"conf": ROOT / "conf/streaming_append.yml", "spark": spark,
+                            "warehouse": folder / "wh", **options}
+    first = run(ROOT / "samples/pipelines/streaming_append.py", **args)
+    streaming_append.write_batch(
+        folder / "wh" / "landing", "orders-0002",
+        [{"order_id": 5, "customer": "heidi", "amount": 9.0, "channel": "web"}],
+        [{"order_id": 104, "customer": "ivan", "amount": 1.5, "channel": "store"},
+         {"order_id": 105, "customer": "judy", "amount": -1.0, "channel": "store"}])
+    second = run(ROOT / "samples/pipelines/streaming_append.py", **args)
+    return _outcome([first, second], ["orders"])
+
+
+def streaming_cdc_sample(spark: SparkSession, folder: Path, **options: Any) -> Outcome:
+    """SCD 2 from a streaming view over a landing folder; late events in a second update."""
+    from samples.pipelines import streaming_cdc
+
+    args: dict[str, Any] = {"conf": ROOT / "conf/streaming_cdc.yml", "spark": spark,
+                            "warehouse": folder / "wh", **options}
+    first = run(ROOT / "samples/pipelines/streaming_cdc.py", **args)
+    streaming_cdc.write_batch(folder / "wh" / "landing", "changes-0002",
+                              streaming_cdc.LATE_EVENTS)
+    second = run(ROOT / "samples/pipelines/streaming_cdc.py", **args)
+    return _outcome([first, second], ["users_history"])
+
+
+RETAIL = '''
+import dlt
+from pyspark.sql import functions as F
+
+LANDING = spark.conf.get("retail.landing")
+
+
+@dlt.table(comment="Orders from Auto Loader, two files a micro-batch.")
+def orders_bronze():
+    return (spark.readStream.format("cloudFiles").option("cloudFiles.format", "json")
+            .option("cloudFiles.maxFilesPerTrigger", 2)
+            .option("cloudFiles.schemaHints", "order_id long, customer_id long, amount double")
+            .load(f"{LANDING}/orders"))
+
+
+@dlt.table
+@dlt.expect_or_drop("positive_amount", "amount > 0")
+@dlt.expect("has_customer", "customer_id IS NOT NULL")
+def orders_silver():
+    return (dlt.read_stream("orders_bronze")
+            .join(spark.read.table("LIVE.fx"), "currency", "left")
+            .withColumn("amount_eur", F.round(F.col("amount") * F.coalesce("rate", F.lit(1.0)), 2))
+            .drop("_rescued_data", "rate"))
+
+
+@dlt.table
+def fx():
+    return spark.createDataFrame([("USD", 0.9), ("GBP", 1.2)], "currency string, rate double")
+
+
+dlt.create_streaming_table("order_feed")
+
+
+@dlt.append_flow(target="order_feed")
+def web_orders():
+    web = dlt.read_stream("orders_silver").where("channel = 'web'")
+    return web.select("order_id", "amount_eur")
+
+
+@dlt.append_flow(target="order_feed")
+def store_orders():
+    return (spark.readStream.schema("order_id long, amount_eur double")
+            .csv(f"{LANDING}/store", header=True))
+
+
+@dlt.view
+def customer_changes():
+    return (spark.readStream.format("json")
+            .schema("customer_id long, name string, city string, op string, seq long")
+            .load(f"{LANDING}/customers"))
+
+
+dlt.create_streaming_table("customers")
+dlt.apply_changes(target="customers", source="customer_changes", keys=["customer_id"],
+                  sequence_by=F.col("seq"), apply_as_deletes=F.expr("op = 'DELETE'"),
+                  except_column_list=["op", "seq"], stored_as_scd_type=2)
+dlt.create_streaming_table("customers_now")
+dlt.apply_changes(target="customers_now", source="customer_changes", keys=["customer_id"],
+                  sequence_by=F.col("seq"), apply_as_deletes=F.expr("op = 'DELETE'"),
+                  except_column_list=["op", "seq"])
+
+
+@dlt.table
+def revenue_by_customer():
+    return (dlt.read("orders_silver").groupBy("customer_id")
+            .agg(F.round(F.sum("amount_eur"), 2).alias("revenue"), F.count("*").alias("orders")))
+'''
+RETAIL_TABLES = ["orders_bronze", "orders_silver", "order_feed", "customers", "customers_now",
+                 "revenue_by_customer"]
+
+
+def retail_inputs(landing: Path, update: int) -> None:
+    """The files that land before update ``update`` (0, 1, 2) of the retail pipeline."""
+    import random
+
+    rng = random.Random(update)
+    orders = landing / "orders"
+    orders.mkdir(parents=True, exist_ok=True)
+    for number in range(3):  # three files an update: two micro-batches (two files each)
+        rows = [{"order_id": update * 1000 + number * 100 + i,
+                 "customer_id": rng.choice([1, 2, 3, None]),
+                 "amount": rng.choice([-5.0, 0.0, 12.5, 40.0, 99.9]),
+                 "currency": rng.choice(["USD", "GBP", "EUR"]),
+                 "channel": rng.choice(["web", "app"])} for i in range(25)]
+        (orders / f"{update}-{number}.json").write_text(
+            "".join(json.dumps(r) + "\n" for r in rows))
+    store = landing / "store"
+    store.mkdir(exist_ok=True)
+    (store / f"{update}.csv").write_text("order_id,amount_eur\n" + "".join(
+        f"{90000 + update * 10 + i},{i * 1.5}\n" for i in range(4)))
+    changes = [
+        [(1, "Ana", "Lisbon", "INSERT", 1), (2, "Bo", "Oslo", "INSERT", 2)],
+        [(1, "Ana", "Porto", "UPDATE", 3), (3, "Cy", "Rome", "INSERT", 4),
+         (2, "Bo", "Bergen", "UPDATE", 2)],
+        [(2, "Bo", "Oslo", "DELETE", 5), (3, "Cy", "Milan", "UPDATE", 6)],
+    ][update]
+    folder = landing / "customers"
+    folder.mkdir(exist_ok=True)
+    (folder / f"{update}.json").write_text("".join(json.dumps(dict(zip(
+        ["customer_id", "name", "city", "op", "seq"], c, strict=True))) + "\n" for c in changes))
+
+
+def retail_streaming(spark: SparkSession, folder: Path, **options: Any) -> Outcome:
+    """Auto Loader bronze, a silver stream joined to a static table, append flows from a
+    stream and a CSV folder, SCD 1 and 2 from a streaming view, over three updates."""
+    pipeline = folder / "retail.py"
+    pipeline.parent.mkdir(parents=True, exist_ok=True)
+    pipeline.write_text(RETAIL)
+    results = []
+    for update in range(3):
+        retail_inputs(folder / "landing", update)
+        results.append(run(pipeline, spark=spark, warehouse=folder / "wh",
+                           configuration={"retail.landing": str(folder / "landing")},
+                           **options))
+    return _outcome(results, RETAIL_TABLES)
+
+
+STREAMING_SCENARIOS: dict[str, Callable[..., Outcome]] = {
+    "streaming_append_sample": streaming_append_sample,
+    "streaming_cdc_sample": streaming_cdc_sample,
+    "retail_streaming": retail_streaming,
+}
+"""Scenarios with streaming flows: Sail runs them by incremental reads, the JVM engine
+by Structured Streaming (and by incremental reads in ``tests/unit/local``)."""
+
 SCENARIOS: dict[str, Callable[[SparkSession, Path], Outcome]] = {
     "simple_sample": simple_sample,
     "medium_sample": medium_sample,
@@ -169,4 +323,5 @@ SCENARIOS: dict[str, Callable[[SparkSession, Path], Outcome]] = {
     "documented_cdc_truncate_history": documented_cdc_truncate_history,
     "documented_snapshots": documented_snapshots,
     "batch_append_flows": batch_append_flows,
+    **STREAMING_SCENARIOS,
 }

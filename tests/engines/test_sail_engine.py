@@ -50,50 +50,47 @@ def _refused(run_pipeline: Any, source: Any, **options: Any) -> str:
     return message
 
 
-def test_append_flow_from_a_stream_is_refused(sail: None, run_pipeline: Any) -> None:
-    message = _refused(run_pipeline, ROOT / "samples/pipelines/streaming_append.py",
-                       conf=ROOT / "conf/streaming_append.yml")
-    assert "dataset 'orders'" in message
-    assert "append flow 'orders_from_json', which reads a stream" in message
-    assert "streaming_append.py:" in message
-
-
-def test_streaming_table_query_is_refused(sail: None, run_pipeline: Any, spark: SparkSession,
-                                          tmp_path: Path) -> None:
+def test_a_streaming_aggregation_is_refused_before_any_data_moves(
+        sail: None, run_pipeline: Any, spark: SparkSession, tmp_path: Path) -> None:
     landing = tmp_path / "landing"
     landing.mkdir()
-    (landing / "a.json").write_text('{"id": 1}\n')
+    (landing / "a.json").write_text('{"id": 1, "kind": "x"}\n')
 
     def pipeline() -> None:
         @dlt.table
-        def events() -> DataFrame:
-            return spark.readStream.schema("id long").json(str(landing))
+        def counts() -> DataFrame:
+            return spark.readStream.schema("id long, kind string").json(str(landing)) \
+                .groupBy("kind").count()
 
-    message = _refused(run_pipeline, pipeline)
-    assert "dataset 'events'" in message and "a streaming table query" in message
+    message = _refused(run_pipeline, pipeline, warehouse=tmp_path / "wh")
+    assert "dataset 'counts'" in message and "an aggregation of a stream" in message
     assert "test_sail_engine.py:" in message
+    assert not (tmp_path / "wh" / "default" / "counts").exists()
 
 
-def test_streaming_cdc_is_refused(sail: None, run_pipeline: Any, spark: SparkSession,
-                                  tmp_path: Path) -> None:
+def test_a_stream_other_than_files_or_tables_fails_its_dataset(
+        sail: None, spark: SparkSession, tmp_path: Path) -> None:
+    from dltflow.local import run
+
     def pipeline() -> None:
         @dlt.table
-        def changes() -> DataFrame:
-            return spark.createDataFrame([(1, "a", 1)], "id long, v string, seq long")
+        def ticks() -> DataFrame:
+            return spark.readStream.format("rate").load()
 
-        dlt.create_streaming_table("changes_stream")
+    result = run(pipeline, spark=spark, warehouse=tmp_path / "wh")
+    assert result.status == "FAILED"
+    assert isinstance(result.error, EngineUnsupported)
+    assert "the streaming source 'rate'" in str(result.error)
+    assert "dataset 'ticks'" in str(result.error)
 
-        @dlt.append_flow(target="changes_stream")
-        def feed() -> DataFrame:  # a batch append: Sail runs it
-            return spark.table("changes")
 
-        dlt.create_streaming_table("target")
-        dlt.apply_changes(target="target", source="changes_stream", keys=["id"],
-                          sequence_by="seq")
+def test_structured_streaming_is_refused_on_sail(sail: None, spark: SparkSession,
+                                                 tmp_path: Path) -> None:
+    from dltflow.exceptions import ConfigError
+    from dltflow.local import run
 
-    message = _refused(run_pipeline, pipeline)
-    assert "dataset 'target'" in message
-    assert "apply_changes flow 'target' from the streaming source 'changes_stream'" in message
+    with pytest.raises(ConfigError, match="cannot run Structured Streaming"):
+        run(lambda: None, spark=spark, warehouse=tmp_path / "wh", streaming="structured")
 
 
 @pytest.mark.parametrize(("chosen", "delta_log"), [(None, True), ("parquet", False),

@@ -110,7 +110,10 @@ def prepare(changes: DataFrame, flow: ApplyChangesFlow) -> DataFrame:
     if truncate is not None:
         op = F.when(truncate, F.lit(TRUNCATE)).otherwise(op)
     events = changes.select(*columns, sequence(flow).alias("__dltflow_seq"), op.alias(OP))
-    rank = F.when(F.col(OP) == UPSERT, 0).when(F.col(OP) == DELETE, 1).otherwise(2)
+    # no `otherwise`: a nullable rank, like the state's (Sail unions structs only when
+    # their fields' nullability agrees)
+    rank = F.when(F.col(OP) == UPSERT, 0).when(F.col(OP) == DELETE, 1).when(
+        F.col(OP) == TRUNCATE, 2)
     tie = F.xxhash64(*[F.col(c) for c in columns])
     return events.select(*columns, F.col(OP), F.struct(
         F.col("__dltflow_seq").alias("seq"), rank.alias("rank"), tie.alias("tie")).alias(ORDER))

@@ -7,18 +7,22 @@ staging, its expectations counted and checked, and only then committed to the ta
 together with its batch id (:meth:`~dltflow.local.storage.Warehouse.commit_batch`),
 so a batch replayed after a crash is never appended twice. An exception raised
 inside a micro-batch stops the stream before its checkpoint commits, and is re-raised
-as is.
+as is. With incremental reads (Sail, or ``--streaming incremental``) the loop is
+dltflow's own (:func:`incremental_batches`), committing through the same protocol.
 """
 
 from __future__ import annotations
 
 import uuid
 from collections.abc import Callable
+from pathlib import Path
 from typing import TYPE_CHECKING
 
+from dltflow.exceptions import ConfigError
 from dltflow.local.context import writer
 from dltflow.local.counting import FlowCounts, checked_write
 from dltflow.local.failpoints import reached
+from dltflow.local.incremental import OFFSETS, BatchFiles, OffsetLog, reading
 from dltflow.local.storage import ONCE
 
 if TYPE_CHECKING:
@@ -39,6 +43,8 @@ def stream_batches(ctx: RunContext, df: DataFrame, step: PlanStep, flow: Planned
     (replayed after a crash) is skipped.
     """
     errors: list[BaseException] = []
+    checkpoint = ctx.warehouse.checkpoint(step.name, flow.name)
+    _same_mode(checkpoint / OFFSETS, step, "incremental reads", "structured")
 
     def guarded(batch: DataFrame, batch_id: int) -> None:
         if ctx.warehouse.batch_done(step.name, flow.name, batch_id):
@@ -50,7 +56,6 @@ def stream_batches(ctx: RunContext, df: DataFrame, step: PlanStep, flow: Planned
             raise
         reached("batch.returned", step.name)
 
-    checkpoint = ctx.warehouse.checkpoint(step.name, flow.name)
     query = (df.writeStream.foreachBatch(guarded).outputMode(output_mode)
              .option("checkpointLocation", str(checkpoint))
              .trigger(availableNow=True).start())
@@ -64,13 +69,64 @@ def stream_batches(ctx: RunContext, df: DataFrame, step: PlanStep, flow: Planned
         raise errors[0]
 
 
+def incremental_batches(ctx: RunContext, step: PlanStep, flow: PlannedFlow,
+                        build: Callable[[], DataFrame],
+                        each: Callable[[DataFrame, int], None]) -> None:
+    """Run ``each`` on micro-batches of the new files ``build``'s query reads, until
+    none is left: :func:`stream_batches` by dltflow's own incremental reads.
+
+    A batch's files are logged before it runs and its output commits with its id, so a
+    batch that never committed is replayed with exactly its files, and one that did is
+    never repeated (see :mod:`dltflow.local.incremental`).
+    """
+    from dltflow.local.engine_support import engine_of
+
+    checkpoint = ctx.warehouse.checkpoint(step.name, flow.name)
+    _same_mode(checkpoint / "offsets", step, "Structured Streaming", "incremental")
+    log = OffsetLog(checkpoint / OFFSETS)
+    while True:
+        batch_id, replay = log.next_batch(
+            lambda done: ctx.warehouse.batch_done(step.name, flow.name, done))
+        files = BatchFiles(log.consumed(batch_id), replay, step.name, engine_of(ctx.spark))
+        with reading(files):
+            df = build()
+        if replay is None:
+            if not files.anything:
+                return
+            log.write(batch_id, files.taken)
+        each(df, batch_id)
+        reached("batch.returned", step.name)
+        if replay is None and not files.held_back:
+            return
+
+
+def _same_mode(other: Path, step: PlanStep, used: str, now: str) -> None:
+    """A flow's progress is kept by the streaming mode that made it: switching modes
+    would read its input again, so it needs a full refresh of the table."""
+    if other.exists():
+        raise ConfigError(f"streaming table '{step.name}' was last updated with {used}; "
+                          f"its progress cannot carry over to --streaming {now}",
+                          hint=f"run with --full-refresh {step.name} to switch, or keep "
+                               "the mode it was built with.")
+
+
+def for_each_batch(ctx: RunContext, step: PlanStep, flow: PlannedFlow,
+                   build: Callable[[], DataFrame],
+                   each: Callable[[DataFrame, int], None]) -> None:
+    """Run ``each`` on every new micro-batch of the stream ``build`` returns, by the
+    run's streaming mode."""
+    if ctx.incremental:
+        incremental_batches(ctx, step, flow, build, each)
+    else:
+        stream_batches(ctx, build(), step, flow, each)
+
+
 def run_append(ctx: RunContext, step: PlanStep, flow: QueryFlow | AppendFlowPlan,
                counts: FlowCounts) -> str:
     """Append the flow's new rows to its streaming table."""
     if flow.once and ctx.warehouse.once_done(step.name, flow.name):
         return "SKIPPED"
     table = ctx.ensure_table(step)
-    df = ctx.query(step, flow)
     specs = table.expectations
 
     def append(batch: DataFrame, batch_id: int | None = None) -> None:
@@ -83,6 +139,10 @@ def run_append(ctx: RunContext, step: PlanStep, flow: QueryFlow | AppendFlowPlan
                else f"run_{uuid.uuid4().hex}")
         ctx.warehouse.commit_batch(step.name, flow.name, key, staged)
 
+    if flow.streaming and ctx.incremental:
+        incremental_batches(ctx, step, flow, lambda: ctx.query(step, flow), append)
+        return "COMPLETED"
+    df = ctx.query(step, flow)
     if df.isStreaming:
         try:
             stream_batches(ctx, df, step, flow, append)

@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING
 
 from dltflow.graph.expectations import kept_rows
 from dltflow.local.counting import FlowCounts, checked_write
+from dltflow.local.incremental import read_folder
 
 if TYPE_CHECKING:
     from dltflow.local.context import RunContext
@@ -17,15 +18,22 @@ def run_view(ctx: RunContext, step: PlanStep, flow: QueryFlow, counts: FlowCount
     """Compute a view; its expectations are counted (one no-op write) but nothing stored."""
     df = ctx.query(step, flow)
     specs = step.dataset.expectations
-    if specs and df.isStreaming:  # checked and counted per micro-batch, kept for readers
+    if ctx.incremental and df.isStreaming and not specs:
+        # recomputed inside each reader's micro-batch: it reads that reader's new files
+        ctx.stream_view_reads[step.name] = lambda: ctx.query(step, flow)
+    elif specs and df.isStreaming:  # checked and counted per micro-batch, kept for readers
         from dltflow.local import stream_views
-        from dltflow.local.flows.append import stream_batches
+        from dltflow.local.flows.append import for_each_batch
 
         if ctx.refreshing(step.name):
             stream_views.reset(ctx.warehouse, step.name)
         ctx.views[step.name] = stream_views.checked_stream(
             ctx.spark, ctx.warehouse, step.name, flow.name, df.schema, specs,
-            lambda each: stream_batches(ctx, df, step, flow, each), counts)
+            lambda each: for_each_batch(ctx, step, flow, lambda: ctx.query(step, flow)
+                                        if ctx.incremental else df, each), counts)
+        if ctx.incremental:  # readers read the kept rows' new files
+            folder, schema = stream_views.view_folder(ctx.warehouse, step.name), df.schema
+            ctx.stream_view_reads[step.name] = lambda: read_folder(ctx.spark, folder, schema)
         return "COMPLETED"
     if specs:
         checked_write(df, step.name, specs,

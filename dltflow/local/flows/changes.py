@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 from dltflow.local import cdc
 from dltflow.local.context import writer
 from dltflow.local.counting import FlowCounts, checked_write
-from dltflow.local.flows.append import stream_batches
+from dltflow.local.flows.append import for_each_batch
 
 if TYPE_CHECKING:
     from pyspark.sql import DataFrame
@@ -61,17 +61,18 @@ def run_apply_changes(ctx: RunContext, step: PlanStep, flow: ChangesFlowPlan,
     element = flow.element
     if element.once and ctx.warehouse.once_done(step.name, flow.name):
         return "SKIPPED"
-    changes = ctx.read(element.source, streaming=_source_streams(ctx, element.source))
+    streaming = _source_streams(ctx, element.source)
 
     def apply(batch: DataFrame, batch_id: int | None = None, *, fresh: bool = False) -> None:
         state = None if fresh else stored_state(ctx, step.name)
         republish(ctx, step, cdc.apply_changes(state, batch, element), element, counts,
                   progress=None if batch_id is None else (flow.name, batch_id))
 
-    if changes.isStreaming:
-        stream_batches(ctx, changes, step, flow, apply)
+    if streaming:
+        for_each_batch(ctx, step, flow, lambda: ctx.read(element.source, streaming=True),
+                       apply)
     else:  # a batch source holds the whole history: recompute from scratch
-        apply(changes, fresh=True)
+        apply(ctx.read(element.source), fresh=True)
     if element.once:
         ctx.warehouse.mark_once(step.name, flow.name)
     return "COMPLETED"
