@@ -439,9 +439,28 @@ class IncrementalStreamReader:
 
         resolver = current_resolver()
         name = resolver.lookup(tableName) if resolver is not None else None
-        if resolver is None or name is None:
-            raise self._files.unsupported(f"a stream of the catalog table '{tableName}'")
-        return resolver.read(name, streaming=True)
+        if resolver is not None and name is not None:
+            return resolver.read(name, streaming=True)
+        provider, location = _catalog_files(self._spark, tableName)
+        if provider not in FILE_FORMATS or location is None:
+            raise self._files.unsupported(
+                f"a stream of the catalog table '{tableName}' ({provider or 'no'} files)")
+        return _read_files(self._spark, self._files, provider, location, {},
+                           self._spark.read.table(tableName).schema)
+
+
+def _catalog_files(spark: SparkSession, name: str) -> tuple[str | None, str | None]:
+    """A catalog table's format and folder (``DESCRIBE TABLE EXTENDED``), so a stream of
+    it is read like any folder of files (``spark.readStream.table("cdc_data.users")``)."""
+    quoted = name if "`" in name else ".".join(f"`{part}`" for part in name.split("."))
+    rows = spark.sql(f"DESCRIBE TABLE EXTENDED {quoted}").collect()
+    found = {str(row[0]).strip(): str(row[1]).strip() for row in rows if row[0]}
+    location = found.get("Location")
+    if location is not None:
+        parsed = urlparse(location)
+        location = os.path.abspath(unquote(parsed.path) if parsed.scheme else location)
+    provider = found.get("Provider")
+    return (provider.lower() if provider else None), location
 
 
 def _wrap_read_stream(original: property) -> property:

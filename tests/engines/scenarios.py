@@ -308,10 +308,49 @@ def retail_streaming(spark: SparkSession, folder: Path, **options: Any) -> Outco
     return _outcome(results, RETAIL_TABLES)
 
 
+def documented_cdc_from_a_table_stream(spark: SparkSession, folder: Path,
+                                       **options: Any) -> Outcome:
+    """DLT's documented CDC example as published: a view streams the catalog table
+    ``cdc_data.users`` (``spark.readStream.table``); the late events are appended to
+    that table before a second update."""
+    from dltflow.local.engine_support import table_format
+
+    fmt = table_format(spark)
+    spark.sql("CREATE DATABASE IF NOT EXISTS cdc_data")
+    spark.sql("DROP TABLE IF EXISTS cdc_data.users")
+
+    def land(rows: list[tuple[Any, ...]]) -> None:  # appended to the table's folder
+        (spark.createDataFrame(rows, USERS).write.format(fmt).mode("append")
+         .save(str(folder / "cdc_users")))
+
+    land(DOCUMENTED_EVENTS[:6])
+    spark.sql(f"CREATE TABLE cdc_data.users USING {fmt} LOCATION '{folder / 'cdc_users'}'")
+
+    def pipeline() -> None:
+        @dlt.view
+        def users() -> DataFrame:
+            return spark.readStream.table("cdc_data.users")
+
+        for target, scd in (("target", 1), ("target_history", 2)):
+            dlt.create_streaming_table(target)
+            dlt.apply_changes(target=target, source="users", keys=["userId"],
+                              sequence_by=F.col("sequenceNum"),
+                              apply_as_deletes=F.expr("operation = 'DELETE'"),
+                              except_column_list=["operation", "sequenceNum"],
+                              stored_as_scd_type=scd)
+
+    first = run(pipeline, spark=spark, warehouse=folder / "wh", **options)
+    land(DOCUMENTED_EVENTS[6:])
+    second = run(pipeline, spark=spark, warehouse=folder / "wh", **options)
+    spark.sql("DROP TABLE IF EXISTS cdc_data.users")
+    return _outcome([first, second], ["target", "target_history"])
+
+
 STREAMING_SCENARIOS: dict[str, Callable[..., Outcome]] = {
     "streaming_append_sample": streaming_append_sample,
     "streaming_cdc_sample": streaming_cdc_sample,
     "retail_streaming": retail_streaming,
+    "documented_cdc_from_a_table_stream": documented_cdc_from_a_table_stream,
 }
 """Scenarios with streaming flows: Sail runs them by incremental reads, the JVM engine
 by Structured Streaming (and by incremental reads in ``tests/unit/local``)."""
