@@ -530,8 +530,11 @@ class Warehouse:
             return  # nothing to publish yet (a flow-only table before its first batch)
         partition_cols = self.meta(name).get("partition_cols") or []
         qualified = self._qualified(name)
-        self.spark.sql(f"DROP TABLE IF EXISTS {qualified}")
         location = str(path).replace("\\", "\\\\").replace("'", "\\'")
+        if self._relocatable(name, schema, partition_cols):
+            self.spark.sql(f"ALTER TABLE {qualified} SET LOCATION '{location}'")
+            return
+        self.spark.sql(f"DROP TABLE IF EXISTS {qualified}")
         partitioned = (f" PARTITIONED BY ({', '.join(map(_quote, partition_cols))})"
                        if partition_cols else "")
         if self.format_of(name) == "delta":  # the log holds the schema (and nullability)
@@ -541,6 +544,62 @@ class Warehouse:
                        f"{partitioned} LOCATION '{location}'")
         if partition_cols:
             self.spark.sql(f"ALTER TABLE {qualified} RECOVER PARTITIONS")
+
+    def _session_catalog(self, name: str) -> tuple[Any, Any] | None:
+        """A classic session's catalog (through py4j) and the identifier of ``name`` in
+        it, or None on Spark Connect. Asking it directly costs a fraction of what the
+        ``spark.catalog`` API does (that parses and resolves the name first)."""
+        jsession = getattr(self.spark, "_jsparkSession", None)
+        jvm = getattr(self.spark, "_jvm", None)
+        if jsession is None or jvm is None:
+            return None
+        ident = jvm.org.apache.spark.sql.catalyst.TableIdentifier(name, jvm.scala.Some(
+            self.schema))
+        return jsession.sessionState().catalog(), ident
+
+    def _in_catalog(self, name: str) -> bool:
+        """Whether ``<schema>.<name>`` is a table of the session catalog."""
+        found = self._session_catalog(name)
+        if found is None:
+            return bool(self.spark.catalog.tableExists(f"{self.schema}.{name}"))
+        catalog, ident = found
+        return bool(catalog.tableExists(ident))
+
+    def _relocatable(self, name: str, schema: StructType, partition_cols: list[str]) -> bool:
+        """Whether the catalog entry of ``name`` is exactly the one :meth:`register` would
+        create for ``schema`` but for its location, so moving it there is enough.
+
+        ``ALTER TABLE ... SET LOCATION`` resolves the table once; ``DROP`` and ``CREATE``
+        resolve it twice (the old and the new location) and leave a moment without the
+        table. Only a classic session shows its catalog entries cheaply (through py4j),
+        and only an unpartitioned Parquet table is moved (partitions are registered with
+        locations of their own, a Delta table's entry belongs to Delta's catalog); any
+        other case, and anything unexpected, is re-created as before.
+        """
+        if partition_cols or self.format_of(name) != "parquet":
+            return False
+        from pyspark.sql.types import StructType
+
+        try:
+            found = self._session_catalog(name)
+            if found is None:
+                return False
+            catalog, ident = found
+            if not catalog.tableExists(ident):
+                return False
+            entry = catalog.getTableMetadata(ident)
+            provider = entry.provider()
+            if (entry.tableType().name() != "EXTERNAL" or not provider.isDefined()
+                    or str(provider.get()).lower() != "parquet"
+                    or not entry.partitionColumnNames().isEmpty()
+                    or entry.bucketSpec().isDefined() or entry.comment().isDefined()
+                    or not entry.properties().isEmpty()
+                    or not entry.storage().properties().isEmpty()):
+                return False
+            stored = StructType.fromJson(json.loads(entry.schema().json()))
+        except Exception:  # noqa: BLE001 - any surprise: re-create the entry as before
+            return False
+        return bool(stored == _declared(schema))
 
     def unregister(self, name: str) -> None:
         """Remove ``<schema>.<name>`` from the session catalog."""
@@ -559,8 +618,23 @@ class Warehouse:
         for name in self.stored_tables():
             if self.meta(name).get("temporary"):
                 continue
-            if not self.spark.catalog.tableExists(f"{self.schema}.{name}"):
+            if not self._in_catalog(name):
                 self.register(name)
+
+
+def _declared(data_type: Any) -> Any:
+    """``data_type`` as a catalog entry created from its :func:`_ddl` holds it: every
+    field, element and value nullable, no field metadata (the DDL carries neither)."""
+    from pyspark.sql.types import ArrayType, MapType, StructField, StructType
+
+    if isinstance(data_type, StructType):
+        return StructType([StructField(f.name, _declared(f.dataType), True)
+                           for f in data_type.fields])
+    if isinstance(data_type, ArrayType):
+        return ArrayType(_declared(data_type.elementType), True)
+    if isinstance(data_type, MapType):
+        return MapType(_declared(data_type.keyType), _declared(data_type.valueType), True)
+    return data_type
 
 
 def _is_name(folder_name: str) -> bool:
