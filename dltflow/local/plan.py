@@ -11,6 +11,7 @@ the datasets and the ``file:line`` of the declaration, before anything is writte
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from contextlib import suppress
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
@@ -280,13 +281,29 @@ def empty_frame(spark: SparkSession, schema: StructType) -> DataFrame:
     relation directly in the JVM instead. Spark Connect builds it client-side anyway.
     """
     jsession = getattr(spark, "_jsparkSession", None)
-    jvm = getattr(spark, "_jvm", None)
-    if jsession is None or jvm is None:
+    classes = _jvm_classes(spark) if jsession is not None else None
+    if jsession is None or classes is None:
         return spark.createDataFrame([], schema)
     from pyspark.sql import DataFrame
 
-    jschema = jvm.org.apache.spark.sql.types.DataType.fromJson(schema.json())
-    return DataFrame(jsession.createDataFrame(jvm.java.util.ArrayList(), jschema), spark)
+    data_type, array_list = classes
+    jschema = data_type.fromJson(schema.json())
+    return DataFrame(jsession.createDataFrame(array_list(), jschema), spark)
+
+
+def _jvm_classes(spark: SparkSession) -> tuple[Any, Any] | None:
+    """The JVM classes :func:`empty_frame` uses, looked up once per session (each step
+    of a class path is a py4j round trip); None without a JVM."""
+    cached = getattr(spark, "_dltflow_empty_classes", None)
+    if cached is not None:
+        return cached  # type: ignore[no-any-return]
+    jvm = getattr(spark, "_jvm", None)
+    if jvm is None:
+        return None
+    cached = (jvm.org.apache.spark.sql.types.DataType, jvm.java.util.ArrayList)
+    with suppress(AttributeError):  # a session class with slots: look them up each time
+        spark._dltflow_empty_classes = cached  # type: ignore[attr-defined]
+    return cached
 
 
 def _is_streaming(df: DataFrame | None) -> bool:

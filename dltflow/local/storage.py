@@ -47,6 +47,7 @@ import uuid
 from collections import Counter
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager, suppress
+from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -520,7 +521,11 @@ class Warehouse:
 
     def ensure_schema(self) -> None:
         """Create the target schema in the session catalog when it is missing."""
-        if not self.spark.catalog.databaseExists(self.schema):  # a lookup costs less than DDL
+        if self._jvm_catalog is not None:
+            exists = bool(self._jvm_catalog[0].databaseExists(self.schema))
+        else:
+            exists = bool(self.spark.catalog.databaseExists(self.schema))
+        if not exists:  # a lookup costs less than DDL
             self.spark.sql(f"CREATE DATABASE IF NOT EXISTS {_quote(self.schema)}")
 
     def register(self, name: str) -> None:
@@ -545,17 +550,26 @@ class Warehouse:
         if partition_cols:
             self.spark.sql(f"ALTER TABLE {qualified} RECOVER PARTITIONS")
 
-    def _session_catalog(self, name: str) -> tuple[Any, Any] | None:
-        """A classic session's catalog (through py4j) and the identifier of ``name`` in
-        it, or None on Spark Connect. Asking it directly costs a fraction of what the
-        ``spark.catalog`` API does (that parses and resolves the name first)."""
+    @cached_property
+    def _jvm_catalog(self) -> tuple[Any, Any, Any] | None:
+        """A classic session's catalog and the classes naming its tables, through py4j
+        (looked up once: each step of a JVM class path is a round trip); None on Spark
+        Connect."""
         jsession = getattr(self.spark, "_jsparkSession", None)
         jvm = getattr(self.spark, "_jvm", None)
         if jsession is None or jvm is None:
             return None
-        ident = jvm.org.apache.spark.sql.catalyst.TableIdentifier(name, jvm.scala.Some(
-            self.schema))
-        return jsession.sessionState().catalog(), ident
+        return (jsession.sessionState().catalog(),
+                jvm.org.apache.spark.sql.catalyst.TableIdentifier, jvm.scala.Some)
+
+    def _session_catalog(self, name: str) -> tuple[Any, Any] | None:
+        """A classic session's catalog and the identifier of ``name`` in it, or None on
+        Spark Connect. Asking it directly costs a fraction of what the ``spark.catalog``
+        API does (that parses and resolves the name first)."""
+        if self._jvm_catalog is None:
+            return None
+        catalog, table_identifier, some = self._jvm_catalog
+        return catalog, table_identifier(name, some(self.schema))
 
     def _in_catalog(self, name: str) -> bool:
         """Whether ``<schema>.<name>`` is a table of the session catalog."""
