@@ -69,11 +69,13 @@ def _write_events(landing: Path, name: str, rows: list[tuple[Any, ...]]) -> None
         "".join(json.dumps(dict(zip(FIELDS, r, strict=True))) + "\n" for r in rows))
 
 
-def _changes_pipeline(spark: SparkSession, landing: Path, **scd1: Any) -> Callable[[], None]:
+def _changes_pipeline(events: Callable[[], DataFrame]) -> Callable[[], None]:
+    """DLT's documented CDC pipeline: a view ``users`` of the change events, applied as
+    SCD 1 (``users_current``) and SCD 2 (``users_history``)."""
     def pipeline() -> None:
         @dlt.view
         def users() -> DataFrame:
-            return spark.read.schema(USERS).json(str(landing))
+            return events()
 
         for target, scd in (("users_current", 1), ("users_history", 2)):
             dlt.create_streaming_table(target)
@@ -81,7 +83,7 @@ def _changes_pipeline(spark: SparkSession, landing: Path, **scd1: Any) -> Callab
                               sequence_by=F.col("sequenceNum"),
                               apply_as_deletes=F.expr("operation = 'DELETE'"),
                               except_column_list=["operation", "sequenceNum"],
-                              stored_as_scd_type=scd, **(scd1 if scd == 1 else {}))
+                              stored_as_scd_type=scd)
 
     return pipeline
 
@@ -89,7 +91,7 @@ def _changes_pipeline(spark: SparkSession, landing: Path, **scd1: Any) -> Callab
 def documented_cdc(spark: SparkSession, folder: Path) -> Outcome:
     """SCD 1 and 2 from a batch source; the late events arrive before a second update."""
     landing, warehouse = folder / "landing", folder / "wh"
-    pipeline = _changes_pipeline(spark, landing)
+    pipeline = _changes_pipeline(lambda: spark.read.schema(USERS).json(str(landing)))
     _write_events(landing, "0001", DOCUMENTED_EVENTS[:6])
     first = run(pipeline, spark=spark, warehouse=warehouse)
     _write_events(landing, "0002", DOCUMENTED_EVENTS[6:])
@@ -326,24 +328,12 @@ def documented_cdc_from_a_table_stream(spark: SparkSession, folder: Path,
     land(DOCUMENTED_EVENTS[:6])
     spark.sql(f"CREATE TABLE cdc_data.users USING {fmt} LOCATION '{folder / 'cdc_users'}'")
 
-    def pipeline() -> None:
-        @dlt.view
-        def users() -> DataFrame:
-            return spark.readStream.table("cdc_data.users")
-
-        for target, scd in (("target", 1), ("target_history", 2)):
-            dlt.create_streaming_table(target)
-            dlt.apply_changes(target=target, source="users", keys=["userId"],
-                              sequence_by=F.col("sequenceNum"),
-                              apply_as_deletes=F.expr("operation = 'DELETE'"),
-                              except_column_list=["operation", "sequenceNum"],
-                              stored_as_scd_type=scd)
-
+    pipeline = _changes_pipeline(lambda: spark.readStream.table("cdc_data.users"))
     first = run(pipeline, spark=spark, warehouse=folder / "wh", **options)
     land(DOCUMENTED_EVENTS[6:])
     second = run(pipeline, spark=spark, warehouse=folder / "wh", **options)
     spark.sql("DROP TABLE IF EXISTS cdc_data.users")
-    return _outcome([first, second], ["target", "target_history"])
+    return _outcome([first, second], ["users_current", "users_history"])
 
 
 STREAMING_SCENARIOS: dict[str, Callable[..., Outcome]] = {

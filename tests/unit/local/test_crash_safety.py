@@ -28,6 +28,7 @@ import subprocess
 import sys
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from chispa import assert_df_equality
@@ -226,6 +227,17 @@ def _leftovers(warehouse: Path) -> list[str]:
     return found
 
 
+def _assert_uninterrupted(result: Any, reference: dict[str, DataFrame],
+                          warehouse: Path) -> None:
+    """The run after a kill completed with the uninterrupted run's tables, and left
+    nothing half-written behind."""
+    assert result.status == "COMPLETED", result.error
+    for name in TABLES:
+        assert_df_equality(result.table(name), reference[name], ignore_row_order=True,
+                           ignore_nullable=True, underline_cells=True)
+    assert _leftovers(warehouse) == []
+
+
 @pytest.mark.parametrize("point", KILL_POINTS)
 def test_a_kill_at_any_step_then_a_run_gives_the_uninterrupted_tables(
         spark: SparkSession, landing: tuple[Path, Path, dict], reference: dict[str, DataFrame],
@@ -237,11 +249,7 @@ def test_a_kill_at_any_step_then_a_run_gives_the_uninterrupted_tables(
     events: list[object] = []
     result = run(pipeline, spark=spark, warehouse=warehouse, on_event=events.append,
                  configuration={"crash.landing": str(folder)})
-    assert result.status == "COMPLETED", result.error
-    for name in TABLES:
-        assert_df_equality(result.table(name), reference[name], ignore_row_order=True,
-                           ignore_nullable=True, underline_cells=True)
-    assert _leftovers(warehouse) == []
+    _assert_uninterrupted(result, reference, warehouse)
     recovered = [e for e in events if isinstance(e, Recovered)]
     # what the kill left mid-write was cleaned, and the run said so in one line
     assert len(recovered) == (1 if left else 0), (point, left)
@@ -267,8 +275,4 @@ def test_a_kill_under_incremental_reads_then_a_run_gives_the_uninterrupted_table
     _killed_run(pipeline, folder, warehouse, point, "--streaming", "incremental")
     result = run(pipeline, spark=spark, warehouse=warehouse, streaming="incremental",
                  configuration={"crash.landing": str(folder)})
-    assert result.status == "COMPLETED", result.error
-    for name in TABLES:
-        assert_df_equality(result.table(name), reference[name], ignore_row_order=True,
-                           ignore_nullable=True, underline_cells=True)
-    assert _leftovers(warehouse) == []
+    _assert_uninterrupted(result, reference, warehouse)
