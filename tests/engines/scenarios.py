@@ -69,7 +69,7 @@ def _write_events(landing: Path, name: str, rows: list[tuple[Any, ...]]) -> None
         "".join(json.dumps(dict(zip(FIELDS, r, strict=True))) + "\n" for r in rows))
 
 
-def _changes_pipeline(events: Callable[[], DataFrame]) -> Callable[[], None]:
+def documented_cdc_pipeline(events: Callable[[], DataFrame]) -> Callable[[], None]:
     """DLT's documented CDC pipeline: a view ``users`` of the change events, applied as
     SCD 1 (``users_current``) and SCD 2 (``users_history``)."""
     def pipeline() -> None:
@@ -91,7 +91,7 @@ def _changes_pipeline(events: Callable[[], DataFrame]) -> Callable[[], None]:
 def documented_cdc(spark: SparkSession, folder: Path) -> Outcome:
     """SCD 1 and 2 from a batch source; the late events arrive before a second update."""
     landing, warehouse = folder / "landing", folder / "wh"
-    pipeline = _changes_pipeline(lambda: spark.read.schema(USERS).json(str(landing)))
+    pipeline = documented_cdc_pipeline(lambda: spark.read.schema(USERS).json(str(landing)))
     _write_events(landing, "0001", DOCUMENTED_EVENTS[:6])
     first = run(pipeline, spark=spark, warehouse=warehouse)
     _write_events(landing, "0002", DOCUMENTED_EVENTS[6:])
@@ -328,7 +328,7 @@ def documented_cdc_from_a_table_stream(spark: SparkSession, folder: Path,
     land(DOCUMENTED_EVENTS[:6])
     spark.sql(f"CREATE TABLE cdc_data.users USING {fmt} LOCATION '{folder / 'cdc_users'}'")
 
-    pipeline = _changes_pipeline(lambda: spark.readStream.table("cdc_data.users"))
+    pipeline = documented_cdc_pipeline(lambda: spark.readStream.table("cdc_data.users"))
     first = run(pipeline, spark=spark, warehouse=folder / "wh", **options)
     land(DOCUMENTED_EVENTS[6:])
     second = run(pipeline, spark=spark, warehouse=folder / "wh", **options)

@@ -8,11 +8,11 @@ from typing import Any
 
 from chispa import assert_df_equality
 from pyspark.sql import DataFrame, SparkSession
-from pyspark.sql import functions as F
 
 from dltflow.graph import api as dlt
 from dltflow.local import run
 from samples.pipelines import streaming_cdc
+from tests.engines.scenarios import documented_cdc_pipeline
 
 ROOT = Path(__file__).resolve().parents[3]
 
@@ -35,24 +35,11 @@ def _drop(folder: Path, name: str, rows: list[tuple[Any, ...]]) -> None:
 
 
 def _cdc_pipeline(spark: SparkSession, landing: Path, *, streaming: bool = True) -> Any:
-    def pipeline() -> None:
-        @dlt.view
-        def users() -> DataFrame:
-            reader = spark.readStream if streaming else spark.read
-            return reader.schema(USERS).json(str(landing))
-
-        for target, scd in (("users_current", 1), ("users_history", 2)):
-            dlt.create_streaming_table(target)
-            dlt.apply_changes(target=target, source="users", keys=["userId"],
-                              sequence_by=F.col("sequenceNum"),
-                              apply_as_deletes=F.expr("operation = 'DELETE'"),
-                              except_column_list=["operation", "sequenceNum"],
-                              stored_as_scd_type=scd)
-
-    return pipeline
+    return documented_cdc_pipeline(  # the reader is taken when the view's query runs
+        lambda: (spark.readStream if streaming else spark.read).schema(USERS).json(str(landing)))
 
 
-def _documented(spark: SparkSession) -> tuple[DataFrame, DataFrame]:
+def documented_tables(spark: SparkSession) -> tuple[DataFrame, DataFrame]:
     current = spark.createDataFrame(
         [(124, "Raul", "Oaxaca"), (125, "Mercedes", "Guadalajara"), (126, "Lily", "Cancun")],
         CURRENT)
@@ -66,7 +53,7 @@ def _documented(spark: SparkSession) -> tuple[DataFrame, DataFrame]:
 
 def _assert_documented(spark: SparkSession, result: Any) -> None:
     assert result.status == "COMPLETED", result.error
-    current, history = _documented(spark)
+    current, history = documented_tables(spark)
     assert_df_equality(result.table("users_current"), current, ignore_row_order=True)
     assert_df_equality(result.table("users_history"), history, ignore_row_order=True)
 
@@ -155,5 +142,5 @@ def test_streaming_cdc_sample_gives_the_documented_history(spark, tmp_path) -> N
                               streaming_cdc.LATE_EVENTS)
     second = run(sample, spark=spark, conf=conf, warehouse=warehouse)
     assert second.status == "COMPLETED", second.error
-    assert_df_equality(second.table("users_history"), _documented(spark)[1],
+    assert_df_equality(second.table("users_history"), documented_tables(spark)[1],
                        ignore_row_order=True)

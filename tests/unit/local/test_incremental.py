@@ -22,6 +22,7 @@ from dltflow.graph import api as dlt
 from dltflow.local import run
 from dltflow.local.incremental import OFFSETS
 from tests.engines.scenarios import STREAMING_SCENARIOS
+from tests.unit.local.test_cdc_engine import documented_tables
 
 
 @pytest.mark.parametrize("name", list(STREAMING_SCENARIOS))
@@ -34,6 +35,12 @@ def test_incremental_reads_give_what_structured_streaming_gives(
     for table, expected in structured["tables"].items():
         assert_df_equality(incremental["tables"][table], expected, ignore_row_order=True,
                            ignore_nullable=True)
+    if name == "documented_cdc_from_a_table_stream":  # and both are DLT's documented tables
+        current, history = documented_tables(spark)
+        assert_df_equality(incremental["tables"]["users_current"], current,
+                           ignore_row_order=True, ignore_nullable=True)
+        assert_df_equality(incremental["tables"]["users_history"], history,
+                           ignore_row_order=True, ignore_nullable=True)
 
 
 def _landing(folder: Path, files: int) -> Path:
