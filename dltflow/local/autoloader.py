@@ -81,7 +81,7 @@ class AutoLoaderReader:
         return self
 
     def option(self, key: str, value: Any) -> AutoLoaderReader:
-        self._options[key] = _text(value)
+        self._options[key] = incremental.option_text(value)
         return self
 
     def options(self, **options: Any) -> AutoLoaderReader:
@@ -115,10 +115,6 @@ class AutoLoaderReader:
                               hint="use json, csv, parquet, orc, text or binaryFile.")
         fmt = "binaryFile" if fmt == "binaryfile" else fmt
         return _stream(self._spark, fmt, _local_path(path), cloud, reader, self._schema)
-
-
-def _text(value: Any) -> str:
-    return ("true" if value else "false") if isinstance(value, bool) else str(value)
 
 
 def _split_options(options: dict[str, str]) -> tuple[dict[str, str], dict[str, str]]:

@@ -121,6 +121,9 @@ class OffsetLog:
 
     def __init__(self, folder: Path) -> None:
         self.folder = folder
+        self._read: dict[int, dict[str, list[str]]] = {}
+        """Entries read so far: an entry never changes once written, and the batch
+        loop asks for every earlier one again before each batch."""
 
     def batches(self) -> list[int]:
         """The logged batch ids, in order."""
@@ -130,9 +133,10 @@ class OffsetLog:
 
     def files(self, batch: int) -> dict[str, list[str]]:
         """Source key -> the files batch ``batch`` read."""
-        result: dict[str, list[str]] = json.loads(
-            (self.folder / f"{batch}.json").read_text(encoding="utf-8"))
-        return result
+        if batch not in self._read:
+            self._read[batch] = json.loads(
+                (self.folder / f"{batch}.json").read_text(encoding="utf-8"))
+        return self._read[batch]
 
     def consumed(self, before: int) -> dict[str, frozenset[str]]:
         """Source key -> every file the batches before ``before`` read."""
@@ -147,9 +151,10 @@ class OffsetLog:
         """Log batch ``batch``'s files (atomically: a reader sees all of them or none)."""
         self.folder.mkdir(parents=True, exist_ok=True)
         temporary = self.folder / f".{batch}.{uuid.uuid4().hex}"
-        temporary.write_text(json.dumps({k: list(v) for k, v in taken.items() if v}),
-                             encoding="utf-8")
+        entry = {k: list(v) for k, v in taken.items() if v}
+        temporary.write_text(json.dumps(entry), encoding="utf-8")
         os.replace(temporary, self.folder / f"{batch}.json")
+        self._read[batch] = entry
 
     def next_batch(self, done: Callable[[int], bool]) -> tuple[int, dict[str, list[str]] | None]:
         """The id of the next batch and, when the last logged one never committed, its
@@ -242,6 +247,11 @@ def _delta_path(table: Path, path: str) -> str:
     if parsed.scheme:
         return unquote(parsed.path)
     return str(table / unquote(path))
+
+
+def option_text(value: Any) -> str:
+    """A reader option's value as Spark takes it (``True`` is ``"true"``)."""
+    return ("true" if value else "false") if isinstance(value, bool) else str(value)
 
 
 def _option(options: Mapping[str, str], name: str) -> str | None:
@@ -382,8 +392,7 @@ class IncrementalStreamReader:
         return self
 
     def option(self, key: str, value: Any) -> IncrementalStreamReader:
-        self._options[key] = ("true" if value else "false") if isinstance(value, bool) \
-            else str(value)
+        self._options[key] = option_text(value)
         return self
 
     def options(self, **options: Any) -> IncrementalStreamReader:
