@@ -36,7 +36,7 @@ from yaml.scanner import Scanner
 from dltflow.exceptions import ConfigError
 
 __all__ = ["MAX_ALIASES", "MAX_BYTES", "MAX_DEPTH", "MAX_NODES", "check_path_text",
-           "parse_config_text", "read_config_file"]
+           "parse_config_text", "read_config_file", "yaml_lines"]
 
 MAX_BYTES = 1024 * 1024
 MAX_DEPTH = 64
@@ -126,6 +126,49 @@ def parse_config_text(data: bytes | str, *, source: str, fmt: str = "yaml") -> A
         raise ConfigError(f"not valid YAML: {err}", source=source) from None
     finally:
         loader.dispose()
+
+
+def yaml_lines(data: bytes | str, *, source: str) -> dict[tuple[str | int, ...], int]:
+    """The 1-based line of every mapping key and list item of a YAML document.
+
+    Errors found after parsing (a bad field, an undefined reference) can then say where
+    the value is, as the parser does for a syntax error. Keys are paths such as
+    ``("resources", "pipelines", "etl", "libraries", 0)``; mapping keys as text. The same
+    bounded composer as :func:`parse_config_text` builds the node graph, so a file that
+    parsed is walked in time linear in its size (an aliased node is walked once).
+
+    Args:
+        data: the file's bytes (or text).
+        source: the file, for error messages.
+
+    Raises:
+        ConfigError: as :func:`parse_config_text`.
+    """
+    loader = _loader(_as_text(data, source), source)
+    try:
+        node = loader.get_single_node()
+    except yaml.YAMLError as err:
+        raise ConfigError(f"not valid YAML: {err}", source=source) from None
+    finally:
+        loader.dispose()
+    lines: dict[tuple[str | int, ...], int] = {}
+    todo: list[tuple[Node, tuple[str | int, ...]]] = [(node, ())] if node is not None else []
+    seen: set[int] = set()
+    while todo:
+        current, path = todo.pop()
+        if id(current) in seen:
+            continue
+        seen.add(id(current))
+        if isinstance(current, MappingNode):
+            for key, value in current.value:
+                child = (*path, str(key.value))
+                lines.setdefault(child, key.start_mark.line + 1)
+                todo.append((value, child))
+        elif isinstance(current, SequenceNode):
+            for i, item in enumerate(current.value):
+                lines.setdefault((*path, i), item.start_mark.line + 1)
+                todo.append((item, (*path, i)))
+    return lines
 
 
 def _as_text(data: bytes | str, source: str) -> str:

@@ -12,8 +12,22 @@ Usable without the CLI::
 
 A deployment file's environment also runs locally:
 ``dltflow.local.run(deployment_definition("workflows/simple.yml", "dev"))``.
+
+Databricks Asset Bundles: :func:`read_bundle` reads one pipeline of a bundle
+(``databricks.yml``) for a target, its libraries as local files; :func:`export_bundle`
+writes a deployment file's workflow as a bundle pipeline resource.
 """
 
+from dltflow.deploy.bundle import BundlePipeline, read_bundle
+from dltflow.deploy.bundle_export import (
+    BUNDLE_ROOT_KEY,
+    BundleExport,
+    BundleExportPlan,
+    export_bundle,
+    plan_bundle_export,
+)
+from dltflow.deploy.bundle_libraries import BundleLibrary
+from dltflow.deploy.bundle_source import BundleError
 from dltflow.deploy.definitions import DeploymentDefinition, deployment_definition
 from dltflow.deploy.deployer import (
     DeployedPipeline,
@@ -31,9 +45,10 @@ from dltflow.deploy.spec import DeploymentSpec, load_deployment
 from dltflow.deploy.workspace import Workspace, WorkspaceError
 
 __all__ = [
-    "ConcurrentChangeError", "DeployEvent", "DeployResult", "DeployTarget", "DeployedPipeline",
-    "DeploymentDefinition",
-    "DeploymentSpec", "ProjectConfig", "Workspace", "WorkspaceError", "deploy",
-    "deployment_definition", "find_project_root", "load_deployment", "load_project",
-    "run_update", "target_from_project", "wait_for_update",
+    "BUNDLE_ROOT_KEY", "BundleError", "BundleExport", "BundleExportPlan", "BundleLibrary",
+    "BundlePipeline", "ConcurrentChangeError", "DeployEvent", "DeployResult", "DeployTarget",
+    "DeployedPipeline", "DeploymentDefinition", "DeploymentSpec", "ProjectConfig", "Workspace",
+    "WorkspaceError", "deploy", "deployment_definition", "export_bundle", "find_project_root",
+    "load_deployment", "load_project", "plan_bundle_export", "read_bundle", "run_update",
+    "target_from_project", "wait_for_update",
 ]
