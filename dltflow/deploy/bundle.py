@@ -152,15 +152,14 @@ def read_bundle(root: str | Path, *, target: str | None, pipeline: str | None,
     info = validate(BundleInfo, main.data["bundle"], main, ("bundle",))
     unused_fields(info, main, ("bundle",), warnings)
     chosen = choose_target(files, target, warnings)
+    values = target_variables(files, chosen, variables or {}, env)
     layers = _pipeline_layers(files, chosen)
     key = _choose_pipeline(layers, pipeline, main, chosen.name)
     name = local_user(user, env)
     workspace = {**_top_level_workspace(files), **chosen.merged("workspace")}
     resolver = Resolver(bundle_name=info.name, target=chosen.name, root=files.root,
-                        user=name, variables=target_variables(files, chosen, variables or {},
-                                                              env),
-                        workspace=workspace, resource=lambda parts: _field(layers, parts),
-                        warnings=warnings)
+                        user=name, variables=values, workspace=workspace,
+                        resource=lambda parts: _field(layers, parts), warnings=warnings)
     specs = []
     for layer in layers[key]:
         read = {k: v for k, v in layer.body.items() if k in _READ}
