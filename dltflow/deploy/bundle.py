@@ -31,10 +31,10 @@ from dltflow.deploy.bundle_libraries import (
 )
 from dltflow.deploy.bundle_model import BundleInfo, PipelineSpec, unused_fields, validate
 from dltflow.deploy.bundle_refs import Resolver, local_user
+from dltflow.deploy.bundle_resources import Layer, choose_pipeline, pipeline_field, pipeline_layers
 from dltflow.deploy.bundle_source import (
     BundleError,
     BundleFiles,
-    KeyPath,
     SourceFile,
     Warnings,
     load_bundle_files,
@@ -107,15 +107,6 @@ class BundlePipeline:
     warnings: tuple[str, ...] = field(default=())
 
 
-@dataclass(frozen=True)
-class _Layer:
-    """One declaration of the pipeline: top-level, or a target's override."""
-
-    source: SourceFile
-    path: KeyPath
-    body: Mapping[str, Any]
-
-
 def read_bundle(root: str | Path, *, target: str | None, pipeline: str | None,
                 user: str | None = None, variables: Mapping[str, str] | None = None,
                 environ: Mapping[str, str] | None = None) -> BundlePipeline:
@@ -153,13 +144,13 @@ def read_bundle(root: str | Path, *, target: str | None, pipeline: str | None,
     unused_fields(info, main, ("bundle",), warnings)
     chosen = choose_target(files, target, warnings)
     values = target_variables(files, chosen, variables or {}, env)
-    layers = _pipeline_layers(files, chosen)
-    key = _choose_pipeline(layers, pipeline, main, chosen.name)
+    layers = pipeline_layers(files, chosen)
+    key = choose_pipeline(layers, pipeline, main, chosen.name)
     name = local_user(user, env)
     workspace = {**_top_level_workspace(files), **chosen.merged("workspace")}
     resolver = Resolver(bundle_name=info.name, target=chosen.name, root=files.root,
                         user=name, variables=values, workspace=workspace,
-                        resource=lambda parts: _field(layers, parts), warnings=warnings)
+                        resource=lambda parts: pipeline_field(layers, parts), warnings=warnings)
     specs = []
     for layer in layers[key]:
         read = {k: v for k, v in layer.body.items() if k in _READ}
@@ -170,60 +161,77 @@ def read_bundle(root: str | Path, *, target: str | None, pipeline: str | None,
     return _pipeline(files, chosen, key, specs, resolver, warnings, info.name, name, layers)
 
 
-def _pipeline(files: BundleFiles, chosen: ChosenTarget, key: str,
-              specs: list[tuple[_Layer, PipelineSpec]], resolver: Resolver,
-              warnings: Warnings, bundle_name: str, user: str,
-              layers: dict[str, list[_Layer]]) -> BundlePipeline:
-    merged: dict[str, Any] = {}
-    configuration: dict[str, str] = {}
-    entries: list[LibraryEntry] = []
-    dependencies: list[str] = []
-    root_path: tuple[_Layer, str] | None = None
+@dataclass
+class _Merged:
+    """The pipeline's declarations merged: values replaced, mappings merged, lists
+    appended (the CLI's rule), each library with the file that declares it."""
+
+    values: dict[str, Any] = field(default_factory=dict)
+    configuration: dict[str, str] = field(default_factory=dict)
+    libraries: list[LibraryEntry] = field(default_factory=list)
+    dependencies: list[str] = field(default_factory=list)
+    root_path: tuple[Layer, str] | None = None
+
+
+def _merge(specs: list[tuple[Layer, PipelineSpec]]) -> _Merged:
+    merged = _Merged()
     for layer, spec in specs:
         for name in ("name", "catalog", "schema_", "target", "serverless", "development",
                      "continuous"):
             if name in spec.model_fields_set and getattr(spec, name) is not None:
-                merged[name] = getattr(spec, name)
-        configuration.update(api_settings.normalize(
+                merged.values[name] = getattr(spec, name)
+        merged.configuration.update(api_settings.normalize(
             {"configuration": spec.configuration})["configuration"])
-        entries += [LibraryEntry(layer.source, (*layer.path, "libraries", i), lib)
-                    for i, lib in enumerate(spec.libraries)]
+        merged.libraries += [LibraryEntry(layer.source, (*layer.path, "libraries", i), lib)
+                             for i, lib in enumerate(spec.libraries)]
         if spec.environment is not None:
-            dependencies += spec.environment.dependencies
+            merged.dependencies += spec.environment.dependencies
         if spec.root_path is not None:
-            root_path = (layer, spec.root_path)
-    last = specs[-1][0]
-    problems = api_settings.rule_problems({"schema": merged.get("schema_"),
-                                           "target": merged.get("target")})
+            merged.root_path = (layer, spec.root_path)
+    return merged
+
+
+def _pipeline(files: BundleFiles, chosen: ChosenTarget, key: str,
+              specs: list[tuple[Layer, PipelineSpec]], resolver: Resolver,
+              warnings: Warnings, bundle_name: str, user: str,
+              layers: dict[str, list[Layer]]) -> BundlePipeline:
+    merged = _merge(specs)
+    values, last = merged.values, specs[-1][0]
+    problems = api_settings.rule_problems({"schema": values.get("schema_"),
+                                           "target": values.get("target")})
     if problems:
         raise BundleError(problems, file=last.source.label, field="schema",
                           line=last.source.line((*last.path, "schema")),
                           hint="a pipeline publishes to one schema; the catalog goes in "
                                "'catalog'.")
-    if merged.get("continuous"):
+    if values.get("continuous"):
         warnings.add(f"{last.source.label}: field 'continuous' is not applied locally: a "
                      "local run is one triggered update")
-    folder = None
-    if root_path is not None:
-        layer, text = root_path
-        folder = local_path(text, layer.source, (*layer.path, "root_path"), files.root)
-        if not folder.is_dir():
-            raise layer.source.error((*layer.path, "root_path"), f"{text!r}: no such folder")
-    libraries = resolve_libraries(entries, files.root, warnings)
+    libraries = resolve_libraries(merged.libraries, files.root, warnings)
     if not libraries:
         warnings.add(f"{specs[0][0].source.label}: pipeline {key!r} has no library a local "
                      "run can read")
     return BundlePipeline(
         bundle_name=bundle_name, root=files.root, target=chosen.name, mode=chosen.mode,
-        key=key, name=str(merged.get("name") or key), catalog=merged.get("catalog"),
-        schema=merged.get("schema_") or merged.get("target"),
-        legacy_target=merged.get("target") is not None,
-        configuration=configuration, serverless=merged.get("serverless"),
-        development=_development(merged, chosen), continuous=merged.get("continuous"),
-        root_path=folder, libraries=libraries, dependencies=tuple(dependencies),
-        variables=resolver.variable_values(), source=specs[0][0].source.label, user=user,
-        pipelines=tuple(sorted(layers)), targets=chosen.names,
-        warnings=warnings.as_tuple())
+        key=key, name=str(values.get("name") or key), catalog=values.get("catalog"),
+        schema=values.get("schema_") or values.get("target"),
+        legacy_target=values.get("target") is not None,
+        configuration=merged.configuration, serverless=values.get("serverless"),
+        development=_development(values, chosen), continuous=values.get("continuous"),
+        root_path=_root_path(merged.root_path, files.root), libraries=libraries,
+        dependencies=tuple(merged.dependencies), variables=resolver.variable_values(),
+        source=specs[0][0].source.label, user=user, pipelines=tuple(sorted(layers)),
+        targets=chosen.names, warnings=warnings.as_tuple())
+
+
+def _root_path(declared: tuple[Layer, str] | None, root: Path) -> Path | None:
+    if declared is None:
+        return None
+    layer, text = declared
+    folder = local_path(text, layer.source, (*layer.path, "root_path"), root)
+    if not folder.is_dir():
+        raise layer.source.error((*layer.path, "root_path"), f"{text!r}: no such folder")
+    return folder
 
 
 def _development(merged: dict[str, Any], chosen: ChosenTarget) -> bool | None:
@@ -254,75 +262,3 @@ def _top_level_workspace(files: BundleFiles) -> dict[str, Any]:
     return merged
 
 
-def _pipelines_of(source: SourceFile, base: KeyPath, resources: Any
-                  ) -> dict[str, _Layer]:
-    if resources is None:
-        return {}
-    if not isinstance(resources, Mapping):
-        raise source.error(base, "expected a mapping of resource types (pipelines, jobs, "
-                                 "...)")
-    section = resources.get("pipelines")
-    if section is None:
-        return {}
-    if not isinstance(section, Mapping):
-        raise source.error((*base, "pipelines"), "expected a mapping of pipeline keys")
-    found = {}
-    for key, body in section.items():
-        path = (*base, "pipelines", str(key))
-        if body is not None and not isinstance(body, Mapping):
-            raise source.error(path, "expected the pipeline's settings (a mapping)")
-        found[str(key)] = _Layer(source, path, body or {})
-    return found
-
-
-def _pipeline_layers(files: BundleFiles, chosen: ChosenTarget) -> dict[str, list[_Layer]]:
-    """Every pipeline's declarations: the top-level one, then the target's overrides."""
-    layers: dict[str, list[_Layer]] = {}
-    for source in files.all:
-        for key, layer in _pipelines_of(source, ("resources",),
-                                        source.data.get("resources")).items():
-            if key in layers:
-                first = layers[key][0].source.label
-                raise source.error(layer.path, f"pipeline {key!r} is also declared in "
-                                               f"{first}",
-                                   hint="declare each pipeline once; a target changes it "
-                                        "under targets.<name>.resources.")
-            layers[key] = [layer]
-    for part in chosen.parts:
-        for key, layer in _pipelines_of(part.source, (*part.path, "resources"),
-                                        part.spec.resources).items():
-            layers.setdefault(key, []).append(layer)
-    return layers
-
-
-def _choose_pipeline(layers: dict[str, list[_Layer]], wanted: str | None, main: SourceFile,
-                     target: str) -> str:
-    keys = ", ".join(sorted(layers)) or "(none)"
-    if wanted is not None:
-        if wanted not in layers:
-            raise BundleError(f"no pipeline {wanted!r} in target {target!r}; pipelines: "
-                              f"{keys}", file=main.label, field="resources.pipelines",
-                              hint="choose one of the pipeline keys listed (--pipeline).")
-        return wanted
-    if len(layers) == 1:
-        return next(iter(layers))
-    if not layers:
-        raise BundleError(f"the bundle declares no pipeline (resources.pipelines) in target "
-                          f"{target!r}", file=main.label, field="resources.pipelines",
-                          hint="check `include:` in databricks.yml: it must name the "
-                               "resource files (e.g. resources/*.yml).")
-    raise BundleError(f"the bundle has several pipelines: {keys}", file=main.label,
-                      field="resources.pipelines",
-                      hint="choose one with --pipeline KEY.")
-
-
-def _field(layers: dict[str, list[_Layer]], parts: list[str]
-           ) -> tuple[Any, SourceFile, KeyPath] | None:
-    """``${resources.pipelines.<key>.<field>}``: the field's last declaration."""
-    kind, key, name = parts
-    if kind != "pipelines" or key not in layers:
-        return None
-    for layer in reversed(layers[key]):
-        if name in layer.body:
-            return layer.body[name], layer.source, (*layer.path, name)
-    return None

@@ -621,3 +621,41 @@ def test_target_sets_an_undeclared_variable(tmp_path: Path) -> None:
     with pytest.raises(BundleError, match="'catalgo' is not declared") as err:
         read_bundle(root, target=None, pipeline=None)
     assert (err.value.field, err.value.line) == ("targets.dev.variables.catalgo", 4)
+
+
+def test_old_environments_key_presets_and_continuous(tmp_path: Path) -> None:
+    root = write_files(tmp_path / "b", {
+        "databricks.yml": """
+            bundle: {name: old}
+            environments:
+              dev:
+                mode: development
+                presets: {pipelines_development: false, name_prefix: "[me] "}
+            resources:
+              pipelines:
+                etl:
+                  continuous: true
+                  libraries: [{notebook: {path: sql_nb}}]
+            """,
+        "sql_nb.sql": "-- Databricks notebook source\nCREATE MATERIALIZED VIEW x AS SELECT 1\n",
+    })
+    p = read_bundle(root, target=None, pipeline=None, user=USER)
+    assert (p.target, p.mode, p.development, p.continuous) == ("dev", "development", False,
+                                                               True)
+    assert [(lib.relative, lib.language, lib.notebook) for lib in p.libraries] == [
+        ("sql_nb.sql", "sql", True)]
+    assert any("'environments' is the old name of 'targets'" in w for w in p.warnings)
+    assert any("'continuous' is not applied locally" in w for w in p.warnings)
+
+
+def test_root_path_must_be_a_folder_in_the_bundle(tmp_path: Path) -> None:
+    root = _etl_bundle(tmp_path / "b", """
+        resources:
+          pipelines:
+            etl:
+              root_path: ../src/missing
+              libraries: [{file: {path: ../src/etl.py}}]
+        """)
+    with pytest.raises(BundleError, match="no such folder") as err:
+        read_bundle(root, target=None, pipeline=None)
+    assert (err.value.field, err.value.line) == ("resources.pipelines.etl.root_path", 4)
