@@ -18,6 +18,7 @@ def cli(ctx: click.Context, debug: bool) -> None:
 
 
 def _add_commands() -> None:
+    from dltflow.cli.bundle import bundle
     from dltflow.cli.deploy import deploy_py_dlt
     from dltflow.cli.graph import graph
     from dltflow.cli.init import init
@@ -25,7 +26,7 @@ def _add_commands() -> None:
     from dltflow.cli.run import run
     from dltflow.cli.validate import validate
 
-    for command in (init, deploy_py_dlt, run, validate, graph, report):
+    for command in (init, deploy_py_dlt, run, validate, graph, report, bundle):
         cli.add_command(command)
 
 
