@@ -295,7 +295,20 @@ def append_flow(*, target: str, name: str | None = None, once: bool = False,
 
 
 def _columns(value: Iterable[Any] | None) -> tuple[str, ...] | None:
-    return None if value is None else tuple(str(v) for v in value)
+    """Column lists as names: DLT takes strings, ``dp`` examples also pass ``col("x")``."""
+    return None if value is None else tuple(_column_name(v) for v in value)
+
+
+def _column_name(value: Any) -> str:
+    """The name of a plain column reference (classic or Spark Connect ``Column``)."""
+    if isinstance(value, str):
+        return value
+    jc = getattr(value, "_jc", None)  # classic Column: the JVM expression's text
+    if jc is not None:
+        return str(jc.toString()).strip("`")
+    expr = getattr(value, "_expr", None)  # Spark Connect Column: an unresolved attribute
+    name = getattr(expr, "_unparsed_identifier", None)
+    return str(name) if name is not None else str(value)
 
 
 def apply_changes(*, target: str, source: str, keys: Iterable[str], sequence_by: Any,
@@ -318,7 +331,7 @@ def apply_changes(*, target: str, source: str, keys: Iterable[str], sequence_by:
     active_registry("dlt.apply_changes").register_flow(ApplyChangesFlow(
         name=next((n for n in (flow_name, name) if n is not None), target),
         target=target, source=source,
-        keys=tuple(keys), sequence_by=sequence_by, where=where,
+        keys=_columns(keys) or (), sequence_by=sequence_by, where=where,
         ignore_null_updates=ignore_null_updates, apply_as_deletes=apply_as_deletes,
         apply_as_truncates=apply_as_truncates, column_list=_columns(column_list),
         except_column_list=_columns(except_column_list),
@@ -359,7 +372,7 @@ def apply_changes_from_snapshot(*, target: str, source: Any = None,
     active_registry("dlt.apply_changes_from_snapshot").register_flow(SnapshotFlow(
         name=target if name is None else name, target=target,
         source=_snapshot_source(target, given),
-        keys=tuple(keys), stored_as_scd_type=int(stored_as_scd_type),
+        keys=_columns(keys) or (), stored_as_scd_type=int(stored_as_scd_type),
         track_history_column_list=_columns(track_history_column_list),
         track_history_except_column_list=_columns(track_history_except_column_list),
         source_location=(SourceLocation.of(given) if callable(given)

@@ -33,26 +33,47 @@ _STORED_KINDS = {"MaterializedView": "materialized_view", "StreamingTable": "tab
 
 @contextmanager
 def _dlt_module() -> Iterator[None]:
-    """``import dlt`` gives dltflow's local DLT surface inside the block."""
+    """``import dlt`` and ``from pyspark import pipelines as dp`` give dltflow's local DLT
+    surface inside the block (Databricks' ``dp`` has ``expect*``, AUTO CDC flows and
+    sinks, which open-source ``pyspark.pipelines`` lacks); both are restored after it."""
     from dltflow.graph import api
 
     missing = object()
-    previous = sys.modules.get("dlt", missing)
-    sys.modules["dlt"] = api
+    package = sys.modules.get("pyspark")
+    saved = {name: sys.modules.get(name, missing) for name in _SURFACE_NAMES}
+    saved_attribute = getattr(package, "pipelines", missing) if package else missing
+    for name in _SURFACE_NAMES:
+        sys.modules[name] = api
+    if package is not None:
+        package.pipelines = api  # type: ignore[attr-defined]
     try:
         yield
     finally:
-        if previous is missing:
-            sys.modules.pop("dlt", None)
-        else:
-            sys.modules["dlt"] = previous  # type: ignore[assignment]
+        for name, previous in saved.items():
+            if previous is missing:
+                sys.modules.pop(name, None)
+            else:
+                sys.modules[name] = previous  # type: ignore[assignment]
+        if package is not None:
+            if saved_attribute is missing:
+                vars(package).pop("pipelines", None)
+            else:
+                package.pipelines = saved_attribute  # type: ignore[attr-defined]
+
+
+_SURFACE_NAMES = ("dlt", "pyspark.pipelines")
 
 
 @contextmanager
 def declaring(registry: LocalRegistry) -> Iterator[None]:
-    """Inside the block, ``import dlt`` and ``pyspark.pipelines`` declare into ``registry``."""
+    """Inside the block, ``import dlt`` and ``pyspark.pipelines`` declare into ``registry``.
+
+    pyspark's own registration context is entered first (its modules are imported
+    then), so code importing ``pyspark.pipelines.api`` directly still reaches
+    ``registry`` through :class:`PipelinesAdapter`.
+    """
     adapter = PipelinesAdapter(registry)
-    with _dlt_module(), adapter.active():
+    with adapter.active(), _dlt_module():
         yield
     adapter.flush()
 
@@ -83,8 +104,9 @@ def load_file(path: str | Path, registry: LocalRegistry, spark: SparkSession,
             raise ConfigError(f"{path} failed while declaring its datasets: "
                               f"{type(err).__name__}: {err}", source=str(path),
                               hint="fix the error in the pipeline file.") from err
-        if registry.is_empty():
+        if registry.is_empty() and not registry.problems:
             _instantiate_mixin(namespace, spark, conf)
+    registry.raise_problems()  # a misspelled option says so, not "declares no datasets"
     if registry.is_empty():
         raise ConfigError(f"{path} declares no datasets", source=str(path),
                           hint="decorate functions with @dlt.table / @dlt.view, or define a "
