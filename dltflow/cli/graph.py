@@ -38,17 +38,19 @@ _SUFFIXES = {".html": "html", ".htm": "html", ".dot": "dot", ".gv": "dot"}
               default=Path(".dltflow"), show_default=True,
               help="Warehouse whose stored tables analysis may read schemas from.")
 @click.option("--schema", default="default", show_default=True, help="Catalog schema.")
+@options.configuration
 @error_handler
-def graph(source: Path | None, conf: Path | None, deployment_file: str | None,
+def graph(sources: tuple[Path, ...], conf: Path | None, deployment_file: str | None,
           environment: str | None, workflows: tuple[str, ...], fmt: str | None,
-          output_file: Path | None, warehouse: Path, schema: str) -> None:
+          output_file: Path | None, warehouse: Path, schema: str,
+          configuration: tuple[str, ...]) -> None:
     """Show the pipeline's graph (datasets, flows, inputs) without running it.
 
     SOURCE is named as for `dltflow run`: a pipeline file (with --conf) or a
     --deployment-file with --environment.
     """
     validate_name_part(schema, role="schema")
-    target: dict[str, Any] = pipeline_source(source, conf, deployment_file, environment,
+    target: dict[str, Any] = pipeline_source(sources, conf, deployment_file, environment,
                                              workflows)
     chosen = fmt or _SUFFIXES.get(output_file.suffix.lower() if output_file else "", "mermaid")
     # Lazy: `dltflow --help` must not import pyspark.
@@ -57,8 +59,12 @@ def graph(source: Path | None, conf: Path | None, deployment_file: str | None,
     from dltflow.report import graph_of, render_graph
 
     spark = get_spark(catalog_dir=warehouse / "_spark_catalog")  # as `dltflow run` does
-    plan = explain(spark=spark, warehouse=warehouse, schema=schema, **target)
-    title = Path(str(source or deployment_file)).stem
+    from dltflow.local.configuration import parse_configuration
+
+    parameters = parse_configuration(configuration) or None
+    plan = explain(spark=spark, warehouse=warehouse, schema=schema,
+                   configuration=parameters, **target)
+    title = Path(str(sources[0] if sources else deployment_file)).stem
     text = render_graph(graph_of(plan), chosen, title=title)  # type: ignore[arg-type]
     if output_file is None:
         click.echo(text, nl=False)

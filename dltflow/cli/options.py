@@ -12,8 +12,8 @@ from typing import Any
 
 import click
 
-__all__ = ["PathType", "conf", "deployment_file", "dry_run", "environment", "output",
-           "source", "workflow"]
+__all__ = ["PathType", "conf", "configuration", "deployment_file", "dry_run", "environment",
+           "output", "source", "workflow"]
 
 
 class PathType(click.Path):
@@ -35,8 +35,9 @@ class PathType(click.Path):
 
 _EXISTING_FILE = PathType(exists=True, dir_okay=False, path_type=Path)
 
-source = click.argument("source", required=False, type=_EXISTING_FILE)
-"""A pipeline's Python file (``run``, ``graph``)."""
+source = click.argument("sources", nargs=-1, metavar="[PATH]...",
+                        type=PathType(exists=True, path_type=Path))
+"""A pipeline's sources (``run``, ``graph``): Python and SQL files, folders of them."""
 
 conf = click.option("--conf", "--conf-file", "conf", type=_EXISTING_FILE, metavar="PATH",
                     help="The pipeline's config (YAML/JSON with a `dlt:` section).")
@@ -72,4 +73,10 @@ output = click.option(
     default="text",
     show_default=True,
     help="text for people; json prints exactly one JSON object on stdout.",
+)
+
+configuration = click.option(
+    "--configuration", "-c", "configuration", multiple=True, metavar="KEY=VALUE|FILE",
+    help="A pipeline parameter, read with spark.conf.get(KEY) and ${KEY} in SQL "
+         "(repeatable), or a YAML/JSON file of them.",
 )

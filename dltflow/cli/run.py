@@ -3,7 +3,8 @@
 Three ways to name the pipeline::
 
     dltflow run samples/pipelines/simple.py --conf conf/simple.yml   # a DLTMetaMixin file
-    dltflow run path/to/plain_dlt_file.py                            # `import dlt` code
+    dltflow run path/to/plain_dlt_file.py                            # `import dlt` / dp code
+    dltflow run transformations/ extra.sql                           # folders, SQL, several
     dltflow run --deployment-file workflows/simple.yml --environment dev
 
 Full refresh: ``--full-refresh`` resets every table; ``--full-refresh NAME`` (or
@@ -65,9 +66,7 @@ _ALL = "\0all"
 @click.option("--report", "report_file", type=options.PathType(dir_okay=False, path_type=Path),
               metavar="FILE.html", help="Also write the run's report page (see `dltflow "
               "report`) here, failed or not.")
-@click.option("--configuration", "-c", "configuration", multiple=True,
-              metavar="KEY=VALUE|FILE", help="A pipeline parameter, read with "
-              "spark.conf.get(KEY) (repeatable), or a YAML/JSON file of them.")
+@options.configuration
 @click.option("--lock-timeout", "lock_timeout", type=click.FloatRange(min=0), default=None,
               envvar="DLTFLOW_LOCK_TIMEOUT", show_envvar=True, metavar="SECONDS",
               help="Wait this long while another update holds the warehouse  "
@@ -77,7 +76,7 @@ _ALL = "\0all"
 @options.dry_run
 @options.output
 @error_handler
-def run(source: Path | None, conf: Path | None, deployment_file: str | None,
+def run(sources: tuple[Path, ...], conf: Path | None, deployment_file: str | None,
         environment: str | None, workflows: tuple[str, ...], warehouse: Path, schema: str,
         full_refresh: tuple[str, ...], refresh_tables: tuple[str, ...], select: tuple[str, ...],
         remote: str | None, engine: str, streaming: str | None, table_format: str | None,
@@ -86,16 +85,18 @@ def run(source: Path | None, conf: Path | None, deployment_file: str | None,
         dry_run: bool, output: str) -> None:
     """Run a pipeline locally, with DLT's semantics, and show what it did.
 
-    SOURCE is a Python file: a DLTMetaMixin pipeline (give --conf) or a plain DLT
-    source file that does `import dlt`. Or name a --deployment-file and --environment
-    to run the same tasks the deployed notebook runs.
+    PATH names the pipeline's sources, one or several: a DLTMetaMixin pipeline file
+    (give --conf), a plain DLT file (`import dlt` or `from pyspark import pipelines as
+    dp`), a pipeline SQL file, or a folder (every .py and .sql below it); datasets read
+    each other across files and languages. Or name a --deployment-file and
+    --environment to run the same tasks the deployed notebook runs.
 
     Pipeline parameters: --configuration my.source_path=./data/in (repeatable), or
     --configuration params.yml; the code reads them with spark.conf.get(KEY).
     """
     validate_name_part(schema, role="schema")
-    source, refresh = _refresh_choice(source, full_refresh + refresh_tables)
-    target = _source(source, conf, deployment_file, environment, workflows)
+    sources, refresh = _refresh_choice(sources, full_refresh + refresh_tables)
+    target = _source(sources, conf, deployment_file, environment, workflows)
     # Lazy: `dltflow --help` must not import pyspark.
     from dltflow.cli import render
     from dltflow.local import describe, explain, get_spark
@@ -140,8 +141,8 @@ def run(source: Path | None, conf: Path | None, deployment_file: str | None,
         click.get_current_context().exit(EXIT_FAILED)
 
 
-def _refresh_choice(source: Path | None, values: tuple[str, ...]
-                    ) -> tuple[Path | None, bool | list[str]]:
+def _refresh_choice(sources: tuple[Path, ...], values: tuple[str, ...]
+                    ) -> tuple[tuple[Path, ...], bool | list[str]]:
     """What to reset: everything (True), the tables named, or nothing (False).
 
     ``dltflow run --full-refresh pipeline.py`` means "reset all, run pipeline.py":
@@ -149,15 +150,15 @@ def _refresh_choice(source: Path | None, values: tuple[str, ...]
     """
     names = []
     for value in values:
-        if source is None and value.endswith(".py") and Path(value).is_file():
-            source, value = Path(value), _ALL
+        if value.endswith((".py", ".sql")) and Path(value).is_file():
+            sources, value = (Path(value), *sources), _ALL
         names.append(value)
     if _ALL in names:
-        return source, True
-    return source, names or False
+        return sources, True
+    return sources, names or False
 
 
-def _source(source: Path | None, conf: Path | None, deployment_file: str | None,
+def _source(sources: tuple[Path, ...], conf: Path | None, deployment_file: str | None,
             environment: str | None, workflows: tuple[str, ...]) -> dict[str, Any]:
     """The engine arguments naming the pipeline; mistakes are usage errors (exit 2).
 
@@ -165,8 +166,8 @@ def _source(source: Path | None, conf: Path | None, deployment_file: str | None,
     the same way, that the deployed notebook launches).
     """
     if deployment_file is not None:
-        if source is not None or conf is not None:
-            raise click.UsageError("give SOURCE (with --conf) or --deployment-file, not both")
+        if sources or conf is not None:
+            raise click.UsageError("give PATH (with --conf) or --deployment-file, not both")
         if not environment:
             raise click.UsageError("--deployment-file needs --environment, e.g. "
                                    "--environment dev")
@@ -178,10 +179,11 @@ def _source(source: Path | None, conf: Path | None, deployment_file: str | None,
         return {"definition": deployment_definition(deployment_file, environment,
                                                     project_root=Path.cwd(),
                                                     workflows=workflows or None)}
-    if source is None:
-        raise click.UsageError("name a pipeline: SOURCE (a Python file) or "
-                               "--deployment-file with --environment")
+    if not sources:
+        raise click.UsageError("name a pipeline: PATH (Python or SQL files, or folders "
+                               "of them) or --deployment-file with --environment")
     if environment or workflows:
         raise click.UsageError("--environment and --workflow go with --deployment-file")
-    return {"definition": source, "conf": conf}
+    definition = sources[0] if len(sources) == 1 else list(sources)
+    return {"definition": definition, "conf": conf}
 

@@ -55,9 +55,10 @@ def current_warehouse() -> Path | None:
     Lets a pipeline place local inputs (e.g. a landing folder) beside its tables.
     """
     return _current_warehouse.get()
-Definition = Union["DLTMetaMixin", str, Path, Callable[[], object]]
-"""What :func:`run` runs: a ``DLTMetaMixin`` instance, a pipeline file (a DLT source
-file or a file defining one mixin class), or a zero-argument function that declares
+Definition = Union["DLTMetaMixin", str, Path, Sequence[str | Path], Callable[[], object]]
+"""What :func:`run` runs: a ``DLTMetaMixin`` instance, a pipeline source (a Python DLT
+or ``dp`` file, a file defining one mixin class, a pipeline SQL file, a folder of them,
+or a list of these: one pipeline), or a zero-argument function that declares
 datasets with the DLT API when called (e.g. a deployment file's definition, from
 :func:`dltflow.deploy.deployment_definition`)."""
 
@@ -70,6 +71,10 @@ def _declare(definition: Definition, registry: LocalRegistry, spark: SparkSessio
     if isinstance(definition, (str, Path)):
         load_file(definition, registry, spark, conf)
         return Path(definition).stem
+    if isinstance(definition, (list, tuple)) and definition and all(
+            isinstance(p, (str, Path)) for p in definition):
+        load_file(definition, registry, spark, conf)
+        return Path(definition[0]).stem if len(definition) == 1 else "pipeline"
     if conf is not None:
         raise ConfigError("conf= is the config of a pipeline file",
                           hint="build the instance with its config instead: "

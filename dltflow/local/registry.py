@@ -143,6 +143,10 @@ class LocalRegistry(GraphRegistry):
                      "not at module level.")
         return resolver.read(name, streaming=streaming)
 
+    def size(self) -> int:
+        """How many datasets and flows were declared so far."""
+        return len(self.datasets) + len(self.flows)
+
     def is_empty(self) -> bool:
         """Whether nothing was declared."""
         return not self.datasets and not self.flows

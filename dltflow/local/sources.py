@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import runpy
 import sys
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -78,39 +78,103 @@ def declaring(registry: LocalRegistry) -> Iterator[None]:
     adapter.flush()
 
 
-def load_file(path: str | Path, registry: LocalRegistry, spark: SparkSession,
-              conf: str | Path | Mapping[str, Any] | None = None) -> None:
-    """Execute a pipeline source file so that it declares its datasets into ``registry``.
+SOURCE_SUFFIXES = (".py", ".sql")
+"""The files a pipeline folder contributes, as a pipeline's ``libraries`` glob would."""
+
+
+def pipeline_files(paths: Sequence[str | Path]) -> list[Path]:
+    """The source files of ``paths``: each file as given, every ``.py`` and ``.sql``
+    below each folder (sorted, hidden and ``__pycache__`` entries left out).
 
     Raises:
-        ConfigError: the file does not exist or declares nothing.
+        ConfigError: a path does not exist, is neither Python nor SQL, or a folder
+            holds no source file.
     """
-    check_path_text(path, field="definition")
+    files: list[Path] = []
+    for given in paths:
+        check_path_text(given, field="definition")
+        path = Path(given)
+        if path.is_dir():
+            found = sorted(p for p in path.rglob("*") if p.suffix in SOURCE_SUFFIXES
+                           and p.is_file() and not _hidden(p.relative_to(path)))
+            if not found:
+                raise ConfigError(f"folder {given} holds no .py or .sql file",
+                                  source=str(given),
+                                  hint="name a folder of pipeline source files.")
+            files += found
+        elif not path.is_file():
+            raise ConfigError(f"pipeline file {given} does not exist", source=str(given),
+                              hint="pass the path of a Python or SQL file (or a folder of "
+                                   "them) that declares datasets.")
+        elif path.suffix not in SOURCE_SUFFIXES:
+            raise ConfigError(f"{given} is neither a Python nor a SQL file",
+                              source=str(given),
+                              hint="pipeline sources end in .py or .sql.")
+        else:
+            files.append(path)
+    return list(dict.fromkeys(files))
+
+
+def _hidden(relative: Path) -> bool:
+    return any(part.startswith((".", "_")) and part != "__init__.py"
+               for part in relative.parts[:-1]) or relative.name.startswith(".") \
+        or "__pycache__" in relative.parts
+
+
+def load_file(path: str | Path | Sequence[str | Path], registry: LocalRegistry,
+              spark: SparkSession, conf: str | Path | Mapping[str, Any] | None = None
+              ) -> None:
+    """Execute pipeline source files so that they declare their datasets into ``registry``.
+
+    ``path`` is one file or folder, or several: Python files (``import dlt``,
+    ``from pyspark import pipelines as dp``, or a mixin class) and pipeline SQL files,
+    declaring into one graph, so datasets read each other across files and languages.
+
+    Raises:
+        ConfigError: a file does not exist, fails while declaring, or nothing is declared.
+    """
+    paths = [path] if isinstance(path, (str, Path)) else list(path)
     if isinstance(conf, (str, Path)):
         check_path_text(conf, field="conf")
-    file = Path(path)
-    if not file.is_file():
-        raise ConfigError(f"pipeline file {path} does not exist", source=str(path),
-                          hint="pass the path of a Python file that declares datasets.")
+    files = pipeline_files(paths)
     with declaring(registry):
-        try:
-            namespace = runpy.run_path(str(file), init_globals={"spark": spark},
-                                       run_name="__main__")
-        except DLTException:
-            raise
-        except SystemExit as err:
-            raise defining_exit(str(path), err) from None
-        except Exception as err:
-            raise ConfigError(f"{path} failed while declaring its datasets: "
-                              f"{type(err).__name__}: {err}", source=str(path),
-                              hint="fix the error in the pipeline file.") from err
-        if registry.is_empty() and not registry.problems:
-            _instantiate_mixin(namespace, spark, conf)
+        for file in files:
+            if file.suffix == ".sql":
+                _declare_sql(file, spark)
+            else:
+                _run_python(file, registry, spark, conf)
     registry.raise_problems()  # a misspelled option says so, not "declares no datasets"
     if registry.is_empty():
-        raise ConfigError(f"{path} declares no datasets", source=str(path),
-                          hint="decorate functions with @dlt.table / @dlt.view, or define a "
+        shown = ", ".join(str(p) for p in paths)
+        raise ConfigError(f"{shown} declares no datasets", source=shown,
+                          hint="decorate functions with @dlt.table / @dp.table, write "
+                               "CREATE ... statements in a .sql file, or define a "
                                "DLTMetaMixin class with a `dlt:` config (--conf).")
+
+
+def _declare_sql(file: Path, spark: SparkSession) -> None:
+    from dltflow.local.configuration import current_configuration
+    from dltflow.sql import declare_file
+
+    declare_file(file, spark=spark, configuration=dict(current_configuration()))
+
+
+def _run_python(file: Path, registry: LocalRegistry, spark: SparkSession,
+                conf: str | Path | Mapping[str, Any] | None) -> None:
+    before = registry.size()
+    try:
+        namespace = runpy.run_path(str(file), init_globals={"spark": spark},
+                                   run_name="__main__")
+    except DLTException:
+        raise
+    except SystemExit as err:
+        raise defining_exit(str(file), err) from None
+    except Exception as err:
+        raise ConfigError(f"{file} failed while declaring its datasets: "
+                          f"{type(err).__name__}: {err}", source=str(file),
+                          hint="fix the error in the pipeline file.") from err
+    if registry.size() == before and not registry.problems:
+        _instantiate_mixin(namespace, spark, conf)
 
 
 def _instantiate_mixin(namespace: dict[str, Any], spark: SparkSession,
