@@ -1,7 +1,7 @@
 """Benchmark: a streaming pipeline's updates under Structured Streaming and under
 dltflow's own incremental reads, on the JVM engine, in one process and session.
 
-The pipeline is the retail scenario of ``tests/engines/scenarios.py`` (Auto Loader
+The pipeline is the retail scenario of ``tests/support/scenarios.py`` (Auto Loader
 bronze, a silver stream joined to a static table, append flows, SCD 1 and 2 from a
 streaming view, a materialized view), run for three updates with new files before
 each. Both modes are warmed up, then alternate; medians are reported. The last line
@@ -27,7 +27,7 @@ sys.path.insert(0, str(ROOT))
 
 def main() -> None:
     from dltflow.local import get_spark
-    from tests.engines.scenarios import retail_streaming
+    from tests.support.scenarios import retail_streaming
 
     parser = argparse.ArgumentParser()
     parser.add_argument("--repeat", type=int, default=3)

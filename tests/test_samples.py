@@ -19,7 +19,7 @@ from pyspark.sql import SparkSession
 
 from dltflow.cli.interface import cli
 from samples.pipelines import medium, simple, streaming_append
-from tests.unit.report.page import assert_report_matches
+from tests.support.report_page import assert_report_matches
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -18,7 +18,7 @@ sys.path.insert(0, str(ROOT))
 
 def main(out: Path, workdir: Path) -> None:
     from dltflow.local import get_spark
-    from tests.engines.scenarios import SCENARIOS
+    from tests.support.scenarios import SCENARIOS
 
     spark = get_spark(engine="sail")
     outcomes = {}

@@ -20,7 +20,7 @@ from chispa import assert_df_equality
 from pyspark.sql import SparkSession
 from pyspark.sql.types import StructType
 
-from tests.engines.scenarios import SCENARIOS
+from tests.support.scenarios import SCENARIOS
 
 pytest.importorskip("pysail", reason='the Sail engine is not installed (dltflow[sail])')
 ROOT = Path(__file__).resolve().parents[2]

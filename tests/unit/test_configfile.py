@@ -15,7 +15,7 @@ from dltflow.deploy.project import load_project
 from dltflow.deploy.spec import load_deployment
 from dltflow.exceptions import ConfigError
 from dltflow.quality.config import load_dlt_config
-from tests.unit.deploy.conftest import build_project
+from tests.support.project import build_project
 
 DEPLOY = ["deploy-py-dlt", "--deployment-file", "workflows/people.yml", "--environment",
           "dev", "--dry-run"]

@@ -11,7 +11,7 @@ import pytest
 from dltflow.exceptions import ConfigError
 from dltflow.graph import InMemoryRegistry, registration_context
 from dltflow.runtime import launch
-from tests.unit.deploy.conftest import CONF_YML, write
+from tests.support.project import CONF_YML, write
 
 SESSION = object()
 

@@ -11,10 +11,10 @@ import pytest
 from click.testing import CliRunner, Result
 
 from dltflow.cli.interface import cli
-from tests.fakeworkspace import FakeWorkspace, Fault
-from tests.fakeworkspace.schema import settings_problems
-from tests.fakeworkspace.server import TOKEN
-from tests.unit.deploy.conftest import build_project
+from tests.support.fakeworkspace import FakeWorkspace, Fault
+from tests.support.fakeworkspace.schema import settings_problems
+from tests.support.fakeworkspace.server import TOKEN
+from tests.support.project import build_project
 
 DEPLOY = ["deploy-py-dlt", "--deployment-file", "workflows/people.yml", "--environment", "dev"]
 

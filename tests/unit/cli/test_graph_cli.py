@@ -10,7 +10,7 @@ from click.testing import CliRunner, Result
 from pyspark.sql import SparkSession
 
 from dltflow.cli.interface import cli
-from tests.unit.report.page import check_drawing
+from tests.support.report_page import check_drawing
 
 ROOT = Path(__file__).resolve().parents[3]
 APPEND = ROOT / "samples/pipelines/streaming_append.py"

@@ -217,9 +217,9 @@ def test_template_runs_locally_from_its_deployment_file(
 def test_template_deploys_to_a_workspace(template_project: Path,
                                          monkeypatch: pytest.MonkeyPatch) -> None:
     # Over real HTTP to the fake workspace; auth from DATABRICKS_HOST/TOKEN (no profile).
-    from tests.fakeworkspace import FakeWorkspace
-    from tests.fakeworkspace.schema import settings_problems
-    from tests.fakeworkspace.server import TOKEN
+    from tests.support.fakeworkspace import FakeWorkspace
+    from tests.support.fakeworkspace.schema import settings_problems
+    from tests.support.fakeworkspace.server import TOKEN
 
     monkeypatch.chdir(template_project)
     args = ["deploy-py-dlt", "--deployment-file", "workflows/sample.yml", "--environment", "dev"]

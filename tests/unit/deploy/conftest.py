@@ -1,97 +1,17 @@
 """Fixtures for deploy tests: a fake workspace over real HTTP, the real SDK client, and a
-tiny sample project built in ``tmp_path``."""
+tiny sample project built in ``tmp_path`` (the helpers are in ``tests/support/project.py``)."""
 
 from __future__ import annotations
 
-import textwrap
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from tests.fakeworkspace import FakeWorkspace
-from tests.fakeworkspace.schema import settings_problems
-from tests.fakeworkspace.server import TOKEN
-
-PIPELINE_PY = '''\
-from dltflow.quality import DLTMetaMixin
-
-
-class PeoplePipeline(DLTMetaMixin):
-    """Reads people, drops impossible ages, keeps adults."""
-
-    def __init__(self, spark, init_conf):
-        self.spark = spark
-        self.init_conf = init_conf
-
-    def people(self):
-        return self.spark.createDataFrame(
-            [(1, "ann", 30), (2, "bob", 5), (3, "cid", 50), (4, "dan", 200)],
-            "id int, name string, age int")
-
-    def adults(self):
-        return self.people().where("age >= 18")
-'''
-
-CONF_YML = """\
-dlt:
-  - func_name: people
-    kind: table
-    expectation_action: drop
-    expectations:
-      - name: valid_age
-        constraint: "age between 10 and 100"
-  - func_name: adults
-    kind: materialized_view
-"""
-
-PROJECT_YML = """\
-dltflow: {name: sample}
-include:
-  code: {name: sample_pkg}
-  conf: {name: conf}
-  workflows: {name: workflows}
-targets:
-  dev:
-    default: true
-    workspace:
-      root_path: /Shared/.dltflow/sample
-      artifact_path: ARTIFACTS
-"""
-
-WORKFLOW_YML = """\
-dev:
-  workflows:
-    - name: people-pipeline
-      catalog: main
-      schema: sample
-      development: true
-      configuration: {env: dev, strict: true}
-      tasks:
-        items:
-          - python_file: sample_pkg/pipelines/people.py
-            parameters: ["--conf", "conf/people.yml"]
-        dependencies:
-          - pypi: {package: pyyaml}
-"""
-
-
-def write(path: Path, text: str) -> Path:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(textwrap.dedent(text), encoding="utf-8")
-    return path
-
-
-def build_project(root: Path, *, artifact_path: str = "/Workspace/Shared/.dltflow/sample/art",
-                  workflow_yml: str = WORKFLOW_YML) -> Path:
-    """A minimal dltflow project: package, conf, deployment file, dltflow.yml."""
-    write(root / "dltflow.yml", PROJECT_YML.replace("ARTIFACTS", artifact_path))
-    write(root / "sample_pkg" / "__init__.py", "")
-    write(root / "sample_pkg" / "pipelines" / "__init__.py", "")
-    write(root / "sample_pkg" / "pipelines" / "people.py", PIPELINE_PY)
-    write(root / "conf" / "people.yml", CONF_YML)
-    write(root / "workflows" / "people.yml", workflow_yml)
-    return root
+from tests.support.fakeworkspace import FakeWorkspace
+from tests.support.fakeworkspace.schema import settings_problems
+from tests.support.fakeworkspace.server import TOKEN
+from tests.support.project import build_project, isolate_databricks_config, make_client
 
 
 @pytest.fixture
@@ -101,13 +21,7 @@ def project(tmp_path: Path) -> Path:
 
 @pytest.fixture(autouse=True)
 def _no_user_databricks_config(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    """Tests never read the developer's ~/.databrickscfg or DATABRICKS_* variables."""
-    import os
-
-    for key in list(os.environ):
-        if key.startswith("DATABRICKS_"):
-            monkeypatch.delenv(key)
-    monkeypatch.setenv("DATABRICKS_CONFIG_FILE", str(tmp_path / "no-databrickscfg"))
+    isolate_databricks_config(monkeypatch, tmp_path)
 
 
 @pytest.fixture
@@ -116,14 +30,6 @@ def fake() -> Iterator[FakeWorkspace]:
         server.add_volume("/Volumes/main/libs/artifacts")
         yield server
         assert server.schema_problems == [], "a pipeline body broke the settings schema"
-
-
-def make_client(host: str, token: str):  # type: ignore[no-untyped-def]
-    """The real SDK client; a short retry budget keeps 429/503 tests fast."""
-    from databricks.sdk import WorkspaceClient
-    from databricks.sdk.core import Config
-
-    return WorkspaceClient(config=Config(host=host, token=token, retry_timeout_seconds=3))
 
 
 @pytest.fixture

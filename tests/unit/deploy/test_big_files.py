@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 
 from dltflow.deploy import Workspace, deploy, load_deployment, load_project, target_from_project
-from tests.fakeworkspace import FakeWorkspace
-from tests.unit.deploy.conftest import build_project
+from tests.support.fakeworkspace import FakeWorkspace
+from tests.support.project import build_project
 
 BIG = os.urandom(3 * 1024 * 1024 + 17)  # 3 MB and not a multiple of any block size
 

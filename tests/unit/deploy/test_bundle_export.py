@@ -18,8 +18,8 @@ from dltflow.deploy import (
 )
 from dltflow.deploy.notebook import HEADER, python_cells
 from dltflow.exceptions import ConfigError
-from tests.fakeworkspace.schema import settings_problems
-from tests.unit.deploy.conftest import WORKFLOW_YML, write
+from tests.support.fakeworkspace.schema import settings_problems
+from tests.support.project import WORKFLOW_YML, write
 
 PLAIN_SOURCE = '''\
 import dlt

@@ -22,7 +22,7 @@ from dltflow.deploy import (
     read_bundle,
 )
 from dltflow.local import run
-from tests.unit.deploy.conftest import build_project, write
+from tests.support.project import build_project, write
 
 WORKFLOW = """\
 dev:

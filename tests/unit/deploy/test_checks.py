@@ -13,10 +13,10 @@ from click.testing import CliRunner, Result
 
 from dltflow.cli.interface import cli
 from dltflow.deploy.settings import settings_problems
-from tests.fakeworkspace import FakeWorkspace
-from tests.fakeworkspace.schema import settings_problems as schema_problems
-from tests.fakeworkspace.server import TOKEN
-from tests.unit.deploy.conftest import WORKFLOW_YML, build_project, write
+from tests.support.fakeworkspace import FakeWorkspace
+from tests.support.fakeworkspace.schema import settings_problems as schema_problems
+from tests.support.fakeworkspace.server import TOKEN
+from tests.support.project import WORKFLOW_YML, build_project, write
 
 ARGS = ["--deployment-file", "workflows/people.yml", "--environment", "dev"]
 WF = "dev.workflows[0] (name=people-pipeline)"

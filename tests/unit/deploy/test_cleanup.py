@@ -21,9 +21,9 @@ from dltflow.deploy import (
     target_from_project,
 )
 from dltflow.deploy.cleanup import Deployed, plan_cleanup
-from tests.fakeworkspace import FakeWorkspace, Fault
-from tests.fakeworkspace.server import TOKEN
-from tests.unit.deploy.conftest import WORKFLOW_YML, build_project
+from tests.support.fakeworkspace import FakeWorkspace, Fault
+from tests.support.fakeworkspace.server import TOKEN
+from tests.support.project import WORKFLOW_YML, build_project
 
 ART = "/Shared/.dltflow/sample/art"
 NOTEBOOKS = "/Shared/.dltflow/sample/notebooks"

@@ -9,7 +9,7 @@ import pytest
 from dltflow.deploy import deployment_definition
 from dltflow.exceptions import ConfigError
 from dltflow.graph import InMemoryRegistry, registration_context
-from tests.unit.deploy.conftest import build_project
+from tests.support.project import build_project
 
 
 def test_definition_uses_project_root_and_default_launch_method(tmp_path: Path) -> None:

@@ -22,9 +22,9 @@ from dltflow.deploy import (
 )
 from dltflow.deploy.wheels import dltflow_wheel
 from dltflow.exceptions import DeployError
-from tests.fakeworkspace import FakeWorkspace, Fault
-from tests.fakeworkspace.server import TOKEN
-from tests.unit.deploy.conftest import build_project
+from tests.support.fakeworkspace import FakeWorkspace, Fault
+from tests.support.fakeworkspace.server import TOKEN
+from tests.support.project import build_project
 
 WORKFLOW = "workflows/people.yml"
 
@@ -135,7 +135,7 @@ def test_auth_and_missing_errors(project: Path, fake: FakeWorkspace, client, sta
 
 
 def test_wrong_token_never_shows_the_token(project: Path, fake: FakeWorkspace) -> None:
-    from tests.unit.deploy.conftest import make_client
+    from tests.support.project import make_client
 
     bad = make_client(fake.url, "dapi-wrong-secret")
     with pytest.raises(WorkspaceError) as info:

@@ -9,8 +9,8 @@ import pytest
 from dltflow.deploy import Workspace, deploy, load_deployment, load_project, target_from_project
 from dltflow.deploy.files import UploadRules
 from dltflow.exceptions import ConfigError
-from tests.fakeworkspace import FakeWorkspace
-from tests.unit.deploy.conftest import WORKFLOW_YML, build_project, write
+from tests.support.fakeworkspace import FakeWorkspace
+from tests.support.project import WORKFLOW_YML, build_project, write
 
 SECRETS = {
     "sample_pkg/id_rsa": "-----BEGIN OPENSSH PRIVATE KEY-----\nAAAA\n",

@@ -13,7 +13,7 @@ from dltflow.deploy import Workspace, deploy, load_deployment, load_project
 from dltflow.deploy import target_from_project as target_of
 from dltflow.deploy.notebook import python_cells
 from dltflow.deploy.resolve import PLAIN_SOURCE, resolve_task
-from tests.unit.deploy.conftest import write
+from tests.support.project import write
 
 PLAIN_PY = '''\
 import dlt

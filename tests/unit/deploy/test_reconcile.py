@@ -27,9 +27,9 @@ from dltflow.deploy import (
     target_from_project,
 )
 from dltflow.deploy.reconcile import ConcurrentChangeError
-from tests.fakeworkspace import FakeWorkspace, Fault
-from tests.fakeworkspace.server import TOKEN
-from tests.unit.deploy.conftest import build_project
+from tests.support.fakeworkspace import FakeWorkspace, Fault
+from tests.support.fakeworkspace.server import TOKEN
+from tests.support.project import build_project
 
 CREATE = ("/api/2.0/pipelines", "POST")
 EDIT = ("/api/2.0/pipelines/", "PUT")

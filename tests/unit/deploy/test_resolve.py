@@ -6,7 +6,7 @@ import pytest
 
 from dltflow.deploy.resolve import module_name, resolve_task
 from dltflow.exceptions import ConfigError
-from tests.unit.deploy.conftest import write
+from tests.support.project import write
 
 TWO = """
 from dltflow.quality import DLTMetaMixin

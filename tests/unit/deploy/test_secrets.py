@@ -11,9 +11,9 @@ from click.testing import CliRunner
 from dltflow.cli.interface import cli
 from dltflow.deploy.secrets import SecretUse, looks_secret, redact
 from dltflow.deploy.spec import load_deployment
-from tests.fakeworkspace import FakeWorkspace
-from tests.fakeworkspace.server import TOKEN
-from tests.unit.deploy.conftest import WORKFLOW_YML, build_project
+from tests.support.fakeworkspace import FakeWorkspace
+from tests.support.fakeworkspace.server import TOKEN
+from tests.support.project import WORKFLOW_YML, build_project
 
 REAL_LOOKING = "dapi0123456789abcdef0123456789abcdef"
 WITH_SECRETS = WORKFLOW_YML.replace(

@@ -6,7 +6,7 @@ import pytest
 
 from dltflow.deploy.spec import load_deployment
 from dltflow.exceptions import ConfigError
-from tests.unit.deploy.conftest import WORKFLOW_YML, write
+from tests.support.project import WORKFLOW_YML, write
 
 
 def test_loads_workflow_settings_and_tasks(project: Path) -> None:

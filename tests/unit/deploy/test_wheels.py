@@ -18,7 +18,7 @@ from dltflow.cli.interface import cli
 from dltflow.deploy import Workspace, deploy, load_deployment, load_project, target_from_project
 from dltflow.deploy.wheels import dltflow_wheel, project_wheel, source_digest
 from dltflow.exceptions import ConfigError
-from tests.fakeworkspace import FakeWorkspace
+from tests.support.fakeworkspace import FakeWorkspace
 
 
 def test_dltflow_wheel_is_the_running_package_and_reproducible() -> None:

@@ -10,7 +10,7 @@ import pytest
 from dltflow.deploy.spec import load_deployment
 from dltflow.exceptions import ConfigError
 from dltflow.local.configuration import parse_configuration
-from tests.unit.deploy.conftest import build_project
+from tests.support.project import build_project
 
 
 @pytest.mark.parametrize(("text", "message"), [

@@ -15,10 +15,10 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from dltflow.cli.interface import cli
-from tests.fakeworkspace import FakeWorkspace
-from tests.fakeworkspace.server import TOKEN
-from tests.unit.deploy.conftest import build_project
-from tests.unit.fuzz.strategies import deep_yaml, examples, mutated, raw_bytes, yaml_text
+from tests.support.fakeworkspace import FakeWorkspace
+from tests.support.fakeworkspace.server import TOKEN
+from tests.support.project import build_project
+from tests.support.fuzz import deep_yaml, examples, mutated, raw_bytes, yaml_text
 from tests.unit.fuzz.test_fuzz_configs import (
     DEPLOY_KEYS,
     DEPLOYMENT,

@@ -31,8 +31,8 @@ from dltflow.local.registry import LocalRegistry
 from dltflow.quality import DLTMetaMixin
 from dltflow.quality.config import DLTConfigs, load_dlt_config
 from dltflow.quality.construct import build_pipeline
-from tests.unit.deploy.conftest import CONF_YML, PROJECT_YML, WORKFLOW_YML, build_project
-from tests.unit.fuzz.strategies import (
+from tests.support.project import CONF_YML, PROJECT_YML, WORKFLOW_YML, build_project
+from tests.support.fuzz import (
     deep_dict,
     deep_yaml,
     examples,

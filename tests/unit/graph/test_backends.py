@@ -10,7 +10,7 @@ from pyspark.sql import DataFrame, SparkSession
 
 from dltflow.graph.backend import pipeline_registry
 from dltflow.quality import ConfigError, DLTMetaMixin
-from tests.recorders import dlt_recorder, pipelines_recorder
+from tests.support.recorders import dlt_recorder, pipelines_recorder
 
 
 class Orders(DLTMetaMixin):

@@ -12,7 +12,7 @@ from pyspark.sql import DataFrame, SparkSession
 from dltflow.graph import api as dlt
 from dltflow.local import run
 from samples.pipelines import streaming_cdc
-from tests.engines.scenarios import documented_cdc_pipeline
+from tests.support.scenarios import documented_cdc_pipeline
 
 ROOT = Path(__file__).resolve().parents[3]
 

@@ -21,7 +21,7 @@ from dltflow.exceptions import ConfigError, EngineUnsupported
 from dltflow.graph import api as dlt
 from dltflow.local import run
 from dltflow.local.incremental import OFFSETS
-from tests.engines.scenarios import STREAMING_SCENARIOS
+from tests.support.scenarios import STREAMING_SCENARIOS
 from tests.unit.local.test_cdc_engine import documented_tables
 
 

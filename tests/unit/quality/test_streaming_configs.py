@@ -14,7 +14,7 @@ from pyspark.sql import DataFrame, SparkSession
 
 from dltflow.local import run
 from dltflow.quality import DLTMetaMixin
-from tests.recorders import dlt_recorder
+from tests.support.recorders import dlt_recorder
 
 CHANGES = "userId long, city string, sequenceNum long"
 

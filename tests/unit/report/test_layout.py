@@ -12,7 +12,7 @@ from dltflow.local.inputs import ExternalInput
 from dltflow.report import build_graph, render_graph
 from dltflow.report.layout import layout
 from dltflow.report.model import PipelineGraph
-from tests.unit.report.page import check_drawing
+from tests.support.report_page import check_drawing
 
 
 def generated(size: int, seed: int) -> list[DatasetDefined | FlowDefined]:

@@ -21,7 +21,7 @@ from click.testing import CliRunner
 from pyspark.sql import SparkSession
 
 from dltflow.cli.interface import cli
-from tests.unit.report.page import assert_report_matches, check_drawing, figures_of, parse
+from tests.support.report_page import assert_report_matches, check_drawing, figures_of, parse
 from tests.unit.report.pipelines import failing
 
 PIPELINE = Path(failing.__file__)

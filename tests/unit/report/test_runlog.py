@@ -22,7 +22,7 @@ from dltflow.local.events import (
 )
 from dltflow.local.inputs import ExternalInput
 from dltflow.report import list_runs, load_run, report_html
-from tests.unit.report.page import check_drawing, figures_of
+from tests.support.report_page import check_drawing, figures_of
 
 EVENTS = [
     RunStarted("run_a", ("raw", "clean")),

@@ -32,10 +32,10 @@ from click.testing import CliRunner
 
 from dltflow.cli.interface import cli
 from dltflow.deploy import Workspace, deploy, load_deployment, load_project, target_from_project
-from tests.fakeworkspace import FakeWorkspace
-from tests.fakeworkspace.schema import settings_problems
-from tests.fakeworkspace.server import TOKEN
-from tests.unit.deploy.conftest import make_client
+from tests.support.fakeworkspace import FakeWorkspace
+from tests.support.fakeworkspace.schema import settings_problems
+from tests.support.fakeworkspace.server import TOKEN
+from tests.support.project import make_client
 
 _NOT_DLTFLOW = ("dltflow", "__editable__.dltflow", "__editable___dltflow")
 

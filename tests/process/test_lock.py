@@ -20,7 +20,7 @@ from dltflow.cli.interface import cli
 from dltflow.exceptions import WarehouseLocked
 from dltflow.local import run
 from dltflow.local.lock import LOCK_FILE, warehouse_lock
-from tests.unit.local.test_crash_safety import PIPELINE, _write_inputs
+from tests.process.test_crash_safety import PIPELINE, _write_inputs
 
 HOLD = """
 import sys, time

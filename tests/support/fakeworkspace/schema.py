@@ -15,7 +15,7 @@ from typing import Any
 
 from jsonschema import Draft202012Validator
 
-SCHEMA_PATH = (Path(__file__).resolve().parents[2] / ".." / "shared" / "databricks"
+SCHEMA_PATH = (Path(__file__).resolve().parents[3] / ".." / "shared" / "databricks"
                / "pipeline-settings.schema.json")
 _BUNDLE_ONLY = ("permissions", "lifecycle", "cascade_on_destroy")
 _API_ONLY = {"deployment": None, "parent_path": {"type": "string"},

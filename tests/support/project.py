@@ -1,0 +1,110 @@
+"""Helpers for deploy tests: a tiny sample project built in a folder, the real SDK client
+for the fake workspace, and the guard that keeps the developer's Databricks config out.
+
+Shared by tests in several folders (deploy, cli, fuzz, process); the fixtures over them
+are in ``tests/unit/deploy/conftest.py``."""
+
+from __future__ import annotations
+
+import textwrap
+from pathlib import Path
+
+import pytest
+
+PIPELINE_PY = '''\
+from dltflow.quality import DLTMetaMixin
+
+
+class PeoplePipeline(DLTMetaMixin):
+    """Reads people, drops impossible ages, keeps adults."""
+
+    def __init__(self, spark, init_conf):
+        self.spark = spark
+        self.init_conf = init_conf
+
+    def people(self):
+        return self.spark.createDataFrame(
+            [(1, "ann", 30), (2, "bob", 5), (3, "cid", 50), (4, "dan", 200)],
+            "id int, name string, age int")
+
+    def adults(self):
+        return self.people().where("age >= 18")
+'''
+
+CONF_YML = """\
+dlt:
+  - func_name: people
+    kind: table
+    expectation_action: drop
+    expectations:
+      - name: valid_age
+        constraint: "age between 10 and 100"
+  - func_name: adults
+    kind: materialized_view
+"""
+
+PROJECT_YML = """\
+dltflow: {name: sample}
+include:
+  code: {name: sample_pkg}
+  conf: {name: conf}
+  workflows: {name: workflows}
+targets:
+  dev:
+    default: true
+    workspace:
+      root_path: /Shared/.dltflow/sample
+      artifact_path: ARTIFACTS
+"""
+
+WORKFLOW_YML = """\
+dev:
+  workflows:
+    - name: people-pipeline
+      catalog: main
+      schema: sample
+      development: true
+      configuration: {env: dev, strict: true}
+      tasks:
+        items:
+          - python_file: sample_pkg/pipelines/people.py
+            parameters: ["--conf", "conf/people.yml"]
+        dependencies:
+          - pypi: {package: pyyaml}
+"""
+
+
+def write(path: Path, text: str) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(textwrap.dedent(text), encoding="utf-8")
+    return path
+
+
+def build_project(root: Path, *, artifact_path: str = "/Workspace/Shared/.dltflow/sample/art",
+                  workflow_yml: str = WORKFLOW_YML) -> Path:
+    """A minimal dltflow project: package, conf, deployment file, dltflow.yml."""
+    write(root / "dltflow.yml", PROJECT_YML.replace("ARTIFACTS", artifact_path))
+    write(root / "sample_pkg" / "__init__.py", "")
+    write(root / "sample_pkg" / "pipelines" / "__init__.py", "")
+    write(root / "sample_pkg" / "pipelines" / "people.py", PIPELINE_PY)
+    write(root / "conf" / "people.yml", CONF_YML)
+    write(root / "workflows" / "people.yml", workflow_yml)
+    return root
+
+
+def isolate_databricks_config(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """Tests never read the developer's ~/.databrickscfg or DATABRICKS_* variables."""
+    import os
+
+    for key in list(os.environ):
+        if key.startswith("DATABRICKS_"):
+            monkeypatch.delenv(key)
+    monkeypatch.setenv("DATABRICKS_CONFIG_FILE", str(tmp_path / "no-databrickscfg"))
+
+
+def make_client(host: str, token: str):  # type: ignore[no-untyped-def]
+    """The real SDK client; a short retry budget keeps 429/503 tests fast."""
+    from databricks.sdk import WorkspaceClient
+    from databricks.sdk.core import Config
+
+    return WorkspaceClient(config=Config(host=host, token=token, retry_timeout_seconds=3))
