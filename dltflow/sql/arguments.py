@@ -52,7 +52,7 @@ def _option_map(cursor: Cursor, tokens: list[Token]) -> list[tuple[str, str]]:
             and is_symbol(tokens[-1], ")")):
         raise cursor.fail("the third argument of cloud_files() is map('option', 'value', ...)",
                           tokens[0])
-    start = cursor.tokens.index(tokens[1]) + 1
+    start = next(i for i, t in enumerate(cursor.tokens) if t is tokens[1]) + 1
     values = [_literal(cursor, a, "a cloud_files() option")
               for a in _arguments(cursor, start, start + len(tokens) - 3)]
     if len(values) % 2:

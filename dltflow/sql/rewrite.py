@@ -54,14 +54,13 @@ def _quiet() -> Iterator[None]:
 
 def _check(text: str, line: int, what: str, expression: bool) -> None:
     import sqlglot
+    from sqlglot import exp
     from sqlglot.errors import ParseError, TokenError
 
     try:
         with _quiet():
-            if expression:
-                sqlglot.parse_one(f"SELECT {text}", read="databricks")
-            else:
-                sqlglot.parse_one(text, read="databricks")
+            tree = sqlglot.parse_one(f"SELECT {text}" if expression else text,
+                                     read="databricks")
     except ParseError as err:
         first = err.errors[0] if err.errors else {}
         at = line + int(first.get("line") or 1) - 1
@@ -71,6 +70,11 @@ def _check(text: str, line: int, what: str, expression: bool) -> None:
         raise StatementError(f"{what} does not parse: {description}{near}", at) from None
     except TokenError as err:
         raise StatementError(f"{what} does not parse: {err}", line) from None
+    except Exception:  # noqa: BLE001 - a crash inside sqlglot: Spark judges the query later
+        return
+    if not expression and not isinstance(tree, (exp.Query, exp.Values)):
+        raise StatementError(f"{what} does not parse: {text.split()[0]!r} does not start a "
+                             "query (SELECT, WITH, FROM, VALUES)", line)
 
 
 def check_expression(text: str, line: int, what: str) -> None:
