@@ -5,18 +5,19 @@
     dltflow graph samples/pipelines/medium.py --conf conf/medium.yml -o graph.html
 
 The format follows ``--format``, else the extension of ``-o`` (``.html``, ``.dot``/``.gv``),
-else Mermaid. Exit codes: 0 done, 2 bad input (a missing file, a broken graph).
+else Mermaid. A pipeline whose queries cannot be analysed is drawn all the same, each
+failing dataset marked with its error, and then exits 1. Exit codes: 0 done, 1 drawn
+but a dataset cannot be planned, 2 bad input (a missing file, a broken graph).
 """
 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
 import click
 
-from dltflow.cli import error_handler, options
-from dltflow.cli.run import _source as pipeline_source
+from dltflow.cli import EXIT_FAILED, error_handler, options
+from dltflow.cli.run import pipeline_arguments
 from dltflow.graph.names import validate_name_part
 
 __all__ = ["graph"]
@@ -30,6 +31,9 @@ _SUFFIXES = {".html": "html", ".htm": "html", ".dot": "dot", ".gv": "dot"}
 @options.deployment_file
 @options.environment
 @options.workflow
+@options.bundle
+@options.bundle_target
+@options.bundle_pipeline
 @click.option("--format", "fmt", type=click.Choice(["html", "mermaid", "dot"]),
               help="Output format [default: from -o's extension, else mermaid].")
 @click.option("--output-file", "-o", "output_file", type=options.PathType(dir_okay=False,
@@ -39,33 +43,38 @@ _SUFFIXES = {".html": "html", ".htm": "html", ".dot": "dot", ".gv": "dot"}
               help="Warehouse whose stored tables analysis may read schemas from.")
 @click.option("--schema", default="default", show_default=True, help="Catalog schema.")
 @options.configuration
+@click.option("--engine", type=click.Choice(["jvm", "sail"], case_sensitive=False),
+              envvar="DLTFLOW_ENGINE", show_envvar=True, default="jvm", show_default=True,
+              help="The engine analysing the queries, as for `dltflow run`.")
 @error_handler
 def graph(sources: tuple[Path, ...], conf: Path | None, deployment_file: str | None,
-          environment: str | None, workflows: tuple[str, ...], fmt: str | None,
+          environment: str | None, workflows: tuple[str, ...], bundle: Path | None,
+          bundle_target: str | None, bundle_pipeline: str | None, fmt: str | None,
           output_file: Path | None, warehouse: Path, schema: str,
-          configuration: tuple[str, ...]) -> None:
+          configuration: tuple[str, ...], engine: str) -> None:
     """Show the pipeline's graph (datasets, flows, inputs) without running it.
 
-    SOURCE is named as for `dltflow run`: a pipeline file (with --conf) or a
-    --deployment-file with --environment.
+    PATH is named as for `dltflow run`: pipeline files and folders (with --conf for a
+    mixin), a --deployment-file with --environment, or a --bundle.
     """
     validate_name_part(schema, role="schema")
-    target: dict[str, Any] = pipeline_source(sources, conf, deployment_file, environment,
-                                             workflows)
+    arguments = pipeline_arguments(sources, conf, deployment_file, environment, workflows,
+                                   bundle, bundle_target, bundle_pipeline, schema,
+                                   configuration)
     chosen = fmt or _SUFFIXES.get(output_file.suffix.lower() if output_file else "", "mermaid")
     # Lazy: `dltflow --help` must not import pyspark.
-    from dltflow.local import explain
-    from dltflow.local.session import get_spark
-    from dltflow.report import graph_of, render_graph
+    from dltflow.local import get_spark
+    from dltflow.report import graph_of_pipeline, render_graph
 
-    spark = get_spark(catalog_dir=warehouse / "_spark_catalog")  # as `dltflow run` does
-    from dltflow.local.configuration import parse_configuration
-
-    parameters = parse_configuration(configuration) or None
-    plan = explain(spark=spark, warehouse=warehouse, schema=schema,
-                   configuration=parameters, **target)
+    # Only dltflow's own lines: the JVM's start-up output goes to the warehouse's log.
+    spark = get_spark(engine=engine, catalog_dir=warehouse / "_spark_catalog",
+                      log_file=warehouse / "_logs" / "spark.log")
+    with arguments.on_path():
+        drawn, failure = graph_of_pipeline(
+            spark=spark, warehouse=warehouse, schema=arguments.schema,
+            configuration=arguments.parameters or None, **arguments.target)
     title = Path(str(sources[0] if sources else deployment_file)).stem
-    text = render_graph(graph_of(plan), chosen, title=title)  # type: ignore[arg-type]
+    text = render_graph(drawn, chosen, title=title)  # type: ignore[arg-type]
     if output_file is None:
         click.echo(text, nl=False)
     else:
@@ -74,3 +83,6 @@ def graph(sources: tuple[Path, ...], conf: Path | None, deployment_file: str | N
         except OSError as err:  # a clear message, not a traceback
             raise click.FileError(str(output_file), hint=err.strerror or str(err)) from None
         click.echo(f"Wrote {chosen} graph to {output_file}", err=True)
+    if failure is not None:  # drawn first: the graph is what explains a broken pipeline
+        click.echo(f"Error: {failure}", err=True)
+        click.get_current_context().exit(EXIT_FAILED)

@@ -12,8 +12,8 @@ from typing import Any
 
 import click
 
-__all__ = ["PathType", "conf", "configuration", "deployment_file", "dry_run", "environment",
-           "output", "source", "workflow"]
+__all__ = ["PathType", "bundle", "bundle_pipeline", "bundle_target", "conf", "configuration",
+           "deployment_file", "dry_run", "environment", "output", "source", "workflow"]
 
 
 class PathType(click.Path):
@@ -79,4 +79,21 @@ configuration = click.option(
     "--configuration", "-c", "configuration", multiple=True, metavar="KEY=VALUE|FILE",
     help="A pipeline parameter, read with spark.conf.get(KEY) and ${KEY} in SQL "
          "(repeatable), or a YAML/JSON file of them.",
+)
+
+bundle = click.option(
+    "--bundle", "bundle", is_flag=False, flag_value=".", default=None, metavar="[DIR]",
+    type=PathType(file_okay=False, path_type=Path),
+    help="Run a Databricks bundle's pipeline: the folder holding databricks.yml "
+         "(default: this folder).",
+)
+
+bundle_target = click.option(
+    "--target", "-t", "bundle_target", metavar="TARGET",
+    help="The bundle target (default: the one with `default: true`).",
+)
+
+bundle_pipeline = click.option(
+    "--pipeline", "bundle_pipeline", metavar="KEY",
+    help="The bundle pipeline (its key under resources.pipelines), when it has several.",
 )

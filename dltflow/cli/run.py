@@ -19,15 +19,19 @@ from __future__ import annotations
 
 import contextlib
 import sys
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from dltflow.cli import EXIT_FAILED, error_handler, options
 from dltflow.graph.names import validate_name_part
 
-__all__ = ["run"]
+if TYPE_CHECKING:
+    from dltflow.cli.bundle_source import BundleSource
+
+__all__ = ["PipelineArguments", "pipeline_arguments", "run"]
 
 _ALL = "\0all"
 
@@ -38,6 +42,9 @@ _ALL = "\0all"
 @options.deployment_file
 @options.environment
 @options.workflow
+@options.bundle
+@options.bundle_target
+@options.bundle_pipeline
 @click.option("--warehouse", type=options.PathType(file_okay=False, path_type=Path),
               default=Path(".dltflow"), help="Folder holding the tables, checkpoints and "
               "event log.")
@@ -77,7 +84,8 @@ _ALL = "\0all"
 @options.output
 @error_handler
 def run(sources: tuple[Path, ...], conf: Path | None, deployment_file: str | None,
-        environment: str | None, workflows: tuple[str, ...], warehouse: Path, schema: str,
+        environment: str | None, workflows: tuple[str, ...], bundle: Path | None,
+        bundle_target: str | None, bundle_pipeline: str | None, warehouse: Path, schema: str,
         full_refresh: tuple[str, ...], refresh_tables: tuple[str, ...], select: tuple[str, ...],
         remote: str | None, engine: str, streaming: str | None, table_format: str | None,
         report_file: Path | None,
@@ -89,21 +97,22 @@ def run(sources: tuple[Path, ...], conf: Path | None, deployment_file: str | Non
     (give --conf), a plain DLT file (`import dlt` or `from pyspark import pipelines as
     dp`), a pipeline SQL file, or a folder (every .py and .sql below it); datasets read
     each other across files and languages. Or name a --deployment-file and
-    --environment to run the same tasks the deployed notebook runs.
+    --environment to run the same tasks the deployed notebook runs, or --bundle [DIR]
+    (with --target, --pipeline) to run a Databricks bundle's pipeline.
 
     Pipeline parameters: --configuration my.source_path=./data/in (repeatable), or
     --configuration params.yml; the code reads them with spark.conf.get(KEY).
     """
     validate_name_part(schema, role="schema")
     sources, refresh = _refresh_choice(sources, full_refresh + refresh_tables)
-    target = _source(sources, conf, deployment_file, environment, workflows)
+    chosen = pipeline_arguments(sources, conf, deployment_file, environment, workflows,
+                                bundle, bundle_target, bundle_pipeline, schema, configuration)
+    target, parameters, schema = chosen.target, chosen.parameters, chosen.schema
     # Lazy: `dltflow --help` must not import pyspark.
     from dltflow.cli import render
     from dltflow.local import describe, explain, get_spark
     from dltflow.local import run as run_pipeline
-    from dltflow.local.configuration import parse_configuration
 
-    parameters = parse_configuration(configuration)
     # Only dltflow's own lines unless --verbose: the JVM's output goes to a log file.
     if remote and engine == "sail":
         raise click.UsageError("give --remote or --engine sail, not both")
@@ -114,13 +123,13 @@ def run(sources: tuple[Path, ...], conf: Path | None, deployment_file: str | Non
                               "schema": schema, "select": list(select) or None,
                               "configuration": parameters or None, **target}
     if dry_run:
-        with contextlib.redirect_stdout(render.MarkedStream(sys.stderr)):
+        with contextlib.redirect_stdout(render.MarkedStream(sys.stderr)), chosen.on_path():
             plan = explain(**common)
         click.echo(describe(plan))
         return
     # stdout holds only dltflow's result: what the pipeline's code prints goes to stderr,
     # marked as the pipeline's, so `--output json` stays one parsable object.
-    with contextlib.redirect_stdout(render.MarkedStream(sys.stderr)):
+    with contextlib.redirect_stdout(render.MarkedStream(sys.stderr)), chosen.on_path():
         result = run_pipeline(full_refresh=refresh, lock_wait=lock_timeout, format=table_format,
                               streaming=streaming, on_event=render.EventPrinter(sys.stderr),
                               **common)
@@ -156,6 +165,54 @@ def _refresh_choice(sources: tuple[Path, ...], values: tuple[str, ...]
     if _ALL in names:
         return sources, True
     return sources, names or False
+
+
+@dataclass(frozen=True)
+class PipelineArguments:
+    """The pipeline a command names, as the engine takes it.
+
+    Args:
+        target: ``definition`` (and ``conf``) for the engine.
+        parameters: the pipeline configuration (``--configuration`` over the bundle's).
+        schema: the schema tables are registered in.
+        bundle: the bundle's pipeline, when ``--bundle`` named it.
+    """
+
+    target: dict[str, Any]
+    parameters: dict[str, str]
+    schema: str
+    bundle: BundleSource | None = None
+
+    def on_path(self) -> contextlib.AbstractContextManager[None]:
+        """The bundle's ``root_path`` importable while the pipeline is defined and run."""
+        return self.bundle.on_path() if self.bundle else contextlib.nullcontext()
+
+
+def pipeline_arguments(sources: tuple[Path, ...], conf: Path | None,
+                       deployment_file: str | None, environment: str | None,
+                       workflows: tuple[str, ...], bundle: Path | None,
+                       bundle_target: str | None, bundle_pipeline: str | None, schema: str,
+                       configuration: tuple[str, ...]) -> PipelineArguments:
+    """Sources, a deployment file or a bundle, with their parameters and schema."""
+    from dltflow.local.configuration import parse_configuration  # lazy: no pyspark at --help
+
+    parameters = parse_configuration(configuration)
+    if bundle is None:
+        if bundle_target or bundle_pipeline:
+            raise click.UsageError("--target and --pipeline go with --bundle")
+        return PipelineArguments(_source(sources, conf, deployment_file, environment,
+                                         workflows), parameters, schema)
+    if sources or deployment_file or conf:
+        raise click.UsageError("give --bundle, PATH or --deployment-file, one of them")
+    from dltflow.cli.bundle_source import bundle_source
+
+    chosen = bundle_source(bundle, bundle_target, bundle_pipeline)
+    explicit = click.get_current_context().get_parameter_source("schema") not in (
+        None, click.core.ParameterSource.DEFAULT)
+    local_schema = chosen.schema(schema, explicit)
+    validate_name_part(local_schema, role="schema")
+    return PipelineArguments({"definition": list(chosen.paths), "conf": None},
+                             chosen.configuration(parameters), local_schema, chosen)
 
 
 def _source(sources: tuple[Path, ...], conf: Path | None, deployment_file: str | None,

@@ -7,9 +7,9 @@ from collections.abc import Iterator
 
 from dltflow.graph.elements import Table, View
 from dltflow.local.events import DatasetDefined, FlowDefined
-from dltflow.local.plan import ExecutionPlan, PlanStep
+from dltflow.local.plan import ExecutionPlan, PartialPlan, PlanStep
 
-__all__ = ["QUARANTINE_SUFFIX", "definitions"]
+__all__ = ["QUARANTINE_SUFFIX", "definitions", "partial_definitions"]
 
 QUARANTINE_SUFFIX = "_quarantine"
 
@@ -39,3 +39,23 @@ def definitions(plan: ExecutionPlan) -> Iterator[DatasetDefined | FlowDefined]:
         for flow in step.flows:
             yield FlowDefined(flow.name, step.name, flow.kind, flow.reads, flow.inputs,
                               flow.streaming)
+
+
+def partial_definitions(partial: PartialPlan) -> Iterator[DatasetDefined | FlowDefined]:
+    """The graph of a pipeline that could not be planned: every declared dataset with
+    its declared expectations, what analysis found it reads, and why it failed."""
+    names = tuple(d.name for d in partial.datasets)
+    for dataset in partial.datasets:
+        step = partial.steps.get(dataset.name)
+        if step is not None:
+            yield from definitions(ExecutionPlan((step,), names, ""))
+            continue
+        kind = "view" if isinstance(dataset, View) else (
+            "streaming_table" if isinstance(dataset, Table)
+            and dataset.kind == "streaming_table" else "materialized_view")
+        yield DatasetDefined(
+            dataset.name, kind,
+            tuple((s.name, s.constraint, s.action) for s in dataset.expectations),
+            _quarantine_of(dataset.name, names), partial.errors.get(dataset.name))
+        yield FlowDefined(dataset.name, dataset.name, "query",
+                          partial.reads.get(dataset.name, ()))

@@ -122,12 +122,14 @@ class DatasetDefined:
         kind: ``materialized_view``, ``streaming_table`` or ``view``.
         expectations: ``(name, constraint, action)`` of each expectation.
         quarantine_of: for a quarantine table, the dataset whose failing rows it holds.
+        error: why it could not be planned (a broken query, or an upstream's), if so.
     """
 
     dataset: str
     kind: str
     expectations: tuple[tuple[str, str, str], ...] = ()
     quarantine_of: str | None = None
+    error: str | None = None
 
 
 @dataclass(frozen=True)
@@ -174,7 +176,8 @@ def _definition(record: dict[str, Any], event: DatasetDefined | FlowDefined) -> 
                           "dataset_type": event.kind.upper(),
                           "expectations": [{"name": n, "constraint": c, "action": a}
                                            for n, c, a in event.expectations],
-                          "quarantine_of": event.quarantine_of}})
+                          "quarantine_of": event.quarantine_of,
+                          **({"error": event.error} if event.error else {})}})
         return
     record["origin"].update(flow_name=event.flow, dataset_name=event.dataset)
     record.update(event_type="flow_definition",

@@ -22,7 +22,7 @@ from dltflow.graph.expectations import sharing_checks
 from dltflow.graph.registry import registration_context
 from dltflow.local import autoloader, dbutils, live
 from dltflow.local.configuration import pipeline_configuration
-from dltflow.local.definitions import definitions
+from dltflow.local.definitions import definitions, partial_definitions
 from dltflow.local.engine_support import refuse_unsupported, streaming_mode, table_format
 from dltflow.local.events import (
     Event,
@@ -33,7 +33,7 @@ from dltflow.local.events import (
     RunStarted,
 )
 from dltflow.local.lock import lock_timeout, warehouse_lock
-from dltflow.local.plan import ExecutionPlan, build_plan
+from dltflow.local.plan import ExecutionPlan, build_plan, partial_plan_of
 from dltflow.local.registry import EventHook, LocalRegistry
 from dltflow.local.result import PipelineResult, summarize
 from dltflow.local.runner import Runner
@@ -242,6 +242,10 @@ def _planning_failed(emit: Callable[[Event], None], run_id: str, err: DatasetFai
     emit(RunStarted(run_id, tuple(names)))
     if recovered.done:
         emit(recovered)
+    partial = partial_plan_of(err)
+    if partial is not None:  # the graph as far as declaration and analysis showed it
+        for record in partial_definitions(partial):
+            emit(record)
     failed = {f.dataset: f for f in failures}
     for name in names:
         if name in failed:

@@ -10,7 +10,7 @@ the datasets and the ``file:line`` of the declaration, before anything is writte
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from contextlib import suppress
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -165,6 +165,7 @@ class _Analyzer:
         self.failed: dict[str, DLTException] = {}
         self.stack: list[str] = []
         self._reads: list[set[str]] = []
+        self.partial_reads: dict[str, set[str]] = {}
         self._empty: dict[tuple[str, bool], DataFrame] = {}
 
     # Resolver protocol -----------------------------------------------------------
@@ -227,6 +228,8 @@ class _Analyzer:
                 df = self._call(dataset, flow)
             finally:
                 self._reads.pop()
+                # what it read before failing, so a broken pipeline's graph has its edges
+                self.partial_reads.setdefault(dataset.name, set()).update(reads)
             upstreams |= reads
             planned.append(flow.analysed(tuple(sorted(reads)), _is_streaming(df),
                                          external_inputs(df, ignore=self.empty_dir),
@@ -247,6 +250,11 @@ class _Analyzer:
             raise DatasetFailed(dataset.name, flow.function_name, exited) from exited
         except Exception as err:
             raise DatasetFailed(dataset.name, flow.function_name, err) from err
+        if df is not None and hasattr(df, "isStreaming"):
+            try:  # Spark Connect analyses lazily: a bad column surfaces at .schema
+                _ = df.schema
+            except Exception as err:
+                raise DatasetFailed(dataset.name, flow.function_name, err) from err
         if df is not None and not hasattr(df, "isStreaming"):
             where = _location(dataset)
             raise ConfigError(f"dataset {dataset.name}" + (f" ({where})" if where else "")
@@ -322,6 +330,30 @@ def _mode(dataset: Dataset, flows: Sequence[PlannedFlow]) -> StepMode:
     return "streaming" if explicit or streaming else "batch"
 
 
+@dataclass(frozen=True)
+class PartialPlan:
+    """What planning learnt of a pipeline it could not plan: kept on the error, so a
+    graph of a broken pipeline shows every dataset and the edges analysis found.
+
+    Args:
+        datasets: every declared dataset, in declaration order.
+        steps: the datasets that were planned.
+        reads: per dataset that was analysed, the datasets it read (before failing).
+        errors: per dataset that could not be planned, why (its own or an upstream's).
+    """
+
+    datasets: tuple[Dataset, ...]
+    steps: Mapping[str, PlanStep]
+    reads: Mapping[str, tuple[str, ...]]
+    errors: Mapping[str, str]
+
+
+def partial_plan_of(error: BaseException) -> PartialPlan | None:
+    """The partial plan a planning error carries, if any."""
+    found = getattr(error, "partial_plan", None)
+    return found if isinstance(found, PartialPlan) else None
+
+
 def build_plan(spark: SparkSession, registry: LocalRegistry, *, scratch: Path,
                schema: str = "default", select: Sequence[str] | None = None,
                stored_schema: Any = lambda name: None) -> ExecutionPlan:
@@ -352,6 +384,10 @@ def build_plan(spark: SparkSession, registry: LocalRegistry, *, scratch: Path,
                 failures[name] = err  # keep going: report every failing dataset at once
     error = combined(failures)
     if error is not None:
+        error.partial_plan = PartialPlan(  # type: ignore[attr-defined]
+            tuple(datasets.values()), dict(analyzer.steps), {
+                n: tuple(sorted(r)) for n, r in analyzer.partial_reads.items()},
+            {n: str(e) for n, e in failures.items()})
         raise error
     order = list(analyzer.steps)
     if select:

@@ -11,11 +11,12 @@ Example:
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
-from dltflow.local.definitions import definitions
+from dltflow.exceptions import DLTException
+from dltflow.local.definitions import definitions, partial_definitions
 from dltflow.local.events import DatasetDefined, FlowDefined
-from dltflow.local.plan import ExecutionPlan
+from dltflow.local.plan import ExecutionPlan, partial_plan_of
 from dltflow.report.figures import NodeFigures, node_figures
 from dltflow.report.html import RunContext, render_page
 from dltflow.report.model import Edge, Node, PipelineGraph, build_graph
@@ -32,6 +33,7 @@ __all__ = [
     "RunSummary",
     "build_graph",
     "graph_of",
+    "graph_of_pipeline",
     "list_runs",
     "load_run",
     "render_graph",
@@ -44,6 +46,28 @@ GraphFormat = Literal["html", "mermaid", "dot"]
 def graph_of(plan: ExecutionPlan) -> PipelineGraph:
     """The graph of a plan (what ``dltflow run`` would record at its start)."""
     return build_graph(definitions(plan))
+
+
+def graph_of_pipeline(**explain_arguments: Any) -> tuple[PipelineGraph, DLTException | None]:
+    """The graph of a pipeline, broken or not (``explain_arguments`` as for
+    :func:`dltflow.local.explain`).
+
+    Returns:
+        The graph, and the planning error when a dataset's query cannot be analysed:
+        then every declared dataset is drawn, the failing ones carrying their error.
+
+    Raises:
+        ConfigError, GraphError: the declarations themselves are wrong (nothing to draw).
+    """
+    from dltflow.local import explain
+
+    try:
+        return graph_of(explain(**explain_arguments)), None
+    except DLTException as err:
+        partial = partial_plan_of(err)
+        if partial is None:
+            raise
+        return build_graph(partial_definitions(partial)), err
 
 
 def render_graph(graph: PipelineGraph, fmt: GraphFormat, *, title: str = "pipeline") -> str:

@@ -32,6 +32,7 @@ class Node:
             ``dataset`` (read but not defined in this graph), ``flow`` or ``input``.
         detail: the flow type, the input's kind, or the quarantined dataset.
         expectations: a dataset's ``(name, constraint, action)`` rules.
+        error: why a dataset could not be planned (its query, or an upstream's).
     """
 
     id: str
@@ -39,6 +40,7 @@ class Node:
     kind: str
     detail: str = ""
     expectations: tuple[tuple[str, str, str], ...] = ()
+    error: str = ""
 
     @property
     def is_dataset(self) -> bool:
@@ -128,7 +130,7 @@ class _Builder:
     def dataset(self, event: DatasetDefined) -> None:
         kind = "quarantine" if event.quarantine_of else event.kind
         self.add(Node(dataset_id(event.dataset), event.dataset, kind,
-                      event.quarantine_of or "", event.expectations))
+                      event.quarantine_of or "", event.expectations, event.error or ""))
         if event.quarantine_of:
             base = self.add(Node(dataset_id(event.quarantine_of), event.quarantine_of,
                                  "dataset"))

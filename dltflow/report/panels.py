@@ -81,12 +81,13 @@ def node_panels(graph: PipelineGraph, figures: Mapping[str, NodeFigures] | None)
         fig = (figures or {}).get(node.id)
         status = status_badge(fig.status) + " " if fig else ""
         body = [_facts(node, graph, fig), _expectations(node, fig)]
-        if fig and fig.error:
-            body.append(f"<p><strong>Error</strong></p><pre>{escape(fig.error)}</pre>")
+        error = fig.error if fig and fig.error else node.error
+        if error:
+            body.append(f"<p><strong>Error</strong></p><pre>{escape(error)}</pre>")
         if fig and fig.skipped:
             body.append("<p><strong>Skipped downstream:</strong> "
                         + escape(", ".join(fig.skipped)) + "</p>")
-        is_open = " open" if fig and fig.status == "FAILED" else ""
+        is_open = " open" if (fig and fig.status == "FAILED") or node.error else ""
         panels.append(
             f'<details class="panel" id="d{dom[node.id][1:]}" data-node="{escape(node.id)}"'
             f"{is_open}><summary>{status}{escape(node.name)} <small>"

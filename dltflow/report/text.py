@@ -37,7 +37,7 @@ def to_mermaid(graph: PipelineGraph) -> str:
     lines = ["flowchart LR"]
     for node in graph.nodes:
         left, right = _MERMAID_SHAPES.get(node.kind, ("[", "]"))
-        label = _mermaid_text(f"{node.name}\n{kind_word(node)}")
+        label = _mermaid_text(f"{node.name}\n{kind_word(node)}" + _failed_line(node))
         lines.append(f"    {ids[node.id]}{left}{label}{right}")
     arrows = {"stream": "-.->", "quarantine": "-. quarantine .->", "write": "==>"}
     for edge in graph.edges:
@@ -46,7 +46,21 @@ def to_mermaid(graph: PipelineGraph) -> str:
     quarantined = [ids[n.id] for n in graph.nodes if n.kind == "quarantine"]
     if quarantined:
         lines.append(f"    class {','.join(quarantined)} quarantine;")
+    failed = [ids[n.id] for n in graph.nodes if n.error]
+    if failed:
+        lines.append("    classDef failed stroke:#c0392b,stroke-width:3px,fill:#fdecea;")
+        lines.append(f"    class {','.join(failed)} failed;")
     return "\n".join(lines) + "\n"
+
+
+def _failed_line(node: Node) -> str:
+    """A failed dataset's label ends with its error's first line (shortened)."""
+    if not node.error:
+        return ""
+    first = node.error.strip().splitlines()[0]
+    if first.startswith("Dataset '") and " failed in " in first and ": " in first:
+        first = first.split(": ", 1)[1]  # the label already names the dataset
+    return "\nFAILED: " + (first if len(first) <= 160 else first[:157] + "...")
 
 
 def to_dot(graph: PipelineGraph) -> str:
@@ -54,9 +68,13 @@ def to_dot(graph: PipelineGraph) -> str:
     lines = ["digraph pipeline {", "    rankdir=LR;",
              '    node [shape=box, style="rounded", fontname="Helvetica"];']
     for node in graph.nodes:
-        label = json.dumps(f"{node.name}\n{kind_word(node)}", ensure_ascii=False)
+        label = json.dumps(f"{node.name}\n{kind_word(node)}" + _failed_line(node),
+                           ensure_ascii=False)
         shape = _DOT_SHAPES.get(node.kind, "box")
         extra = ', color="#c0392b", style="dashed"' if node.kind == "quarantine" else ""
+        if node.error:
+            extra = ', color="#c0392b", penwidth=3, style="rounded,filled", fillcolor="#fdecea"'
+
         name = json.dumps(node.id, ensure_ascii=False)
         lines.append(f"    {name} [label={label}, shape={shape}{extra}];")
     styles = {"stream": ' [style="dashed"]', "write": ' [style="bold"]',
