@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 import textwrap
 from pathlib import Path
 from typing import Any
@@ -53,18 +51,6 @@ PLAIN_DLT = """
     def unrelated():
         return spark.range(3)
 """
-
-
-def test_help_does_not_import_pyspark() -> None:
-    code = ("import sys\nfrom click.testing import CliRunner\n"
-            "from dltflow.cli.interface import cli\n"
-            "for args in (['--help'], ['run', '--help']):\n"
-            "    r = CliRunner().invoke(cli, args)\n"
-            "    assert r.exit_code == 0, r.output\n"
-            "print(sorted(m for m in sys.modules if m.split('.')[0] == 'pyspark'))\n")
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                         check=True, cwd=ROOT)
-    assert out.stdout.strip() == "[]"
 
 
 def test_simple_sample_text_output(spark: SparkSession, tmp_path: Path) -> None:
@@ -324,22 +310,3 @@ def test_jvm_failure_shows_its_root_cause_and_a_hint(spark: SparkSession,
     debug = CliRunner().invoke(cli, ["--debug", "run", str(source), "--warehouse",
                                      str(tmp_path / "wh")])
     assert "Traceback" in debug.stderr
-
-
-def test_run_shows_only_dltflow_lines_and_keeps_spark_output_in_a_log(tmp_path: Path) -> None:
-    # A fresh process, so dltflow starts the JVM itself (the test session is not reused).
-    warehouse = tmp_path / "wh"
-    out = subprocess.run(
-        [sys.executable, "-c", "from dltflow.cli.interface import cli; cli()", "run",
-         str(SIMPLE), "--conf",
-         str(SIMPLE_CONF), "--warehouse", str(warehouse), "--output", "json"],
-        capture_output=True, text=True, cwd=ROOT, timeout=600)
-    assert out.returncode == 0, out.stderr
-    assert json.loads(out.stdout)["status"] == "COMPLETED"  # stdout: one JSON object only
-    noise = [line for line in out.stderr.splitlines()
-             if "log4j" in line or " WARN " in line or "jdk.incubator" in line
-             or "setLogLevel" in line]
-    assert noise == []
-    assert any(line.startswith("Update ") for line in out.stderr.splitlines())
-    log = (warehouse / "_logs" / "spark.log").read_text()
-    assert "log4j" in log  # what Spark said went to the log, not to the terminal
