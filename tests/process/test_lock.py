@@ -20,7 +20,7 @@ from dltflow.cli.interface import cli
 from dltflow.exceptions import WarehouseLocked
 from dltflow.local import run
 from dltflow.local.lock import LOCK_FILE, warehouse_lock
-from tests.process.test_crash_safety import PIPELINE, _write_inputs
+from tests.support.crash_pipeline import PIPELINE, write_inputs
 
 HOLD = """
 import sys, time
@@ -126,7 +126,7 @@ def test_two_concurrent_runs_on_one_warehouse_neither_corrupt_nor_duplicate(
     """Two real `dltflow run` processes start together on one warehouse: one waits for
     the other; the streaming tables hold each input row once."""
     landing = tmp_path / "landing"
-    expected = _write_inputs(landing)
+    expected = write_inputs(landing)
     pipeline = tmp_path / "retail_cdc.py"
     pipeline.write_text(PIPELINE)
     warehouse = tmp_path / "warehouse"
