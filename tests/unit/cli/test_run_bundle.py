@@ -119,3 +119,16 @@ def test_graph_draws_the_bundle_pipeline(spark: SparkSession, bundle: Path) -> N
     assert result.exit_code == 0, result.output
     drawn = (bundle / "g.dot").read_text()
     assert '"ds:big_orders" -> "ds:summary"' in drawn
+
+
+def test_validate_checks_every_library_offline(bundle: Path) -> None:
+    ok = CliRunner().invoke(cli, ["validate", "--bundle", "--output", "json"])
+    assert ok.exit_code == 0, ok.output
+    assert json.loads(ok.stdout)["libraries"] == [
+        "src/sales_etl/transformations/orders.sql", "src/sales_etl/transformations/summary.py"]
+    sql = bundle / "src/sales_etl/transformations/orders.sql"
+    sql.write_text(sql.read_text() + "\nCREATE MATERIALIZED VIEW x AS SELEC 1;\n")
+    (bundle / "src/sales_etl/transformations/summary.py").write_text("def broken(:\n")
+    bad = CliRunner().invoke(cli, ["validate", "--bundle", "-t", "prod"])
+    assert bad.exit_code == 2
+    assert "orders.sql: line 9" in bad.output and "summary.py:1" in bad.output
