@@ -88,6 +88,21 @@ def documented_cdc_pipeline(events: Callable[[], DataFrame]) -> Callable[[], Non
     return pipeline
 
 
+def documented_cdc_tables(spark: SparkSession) -> tuple[DataFrame, DataFrame]:
+    """What DLT documents for its CDC example after all events: ``users_current`` (SCD 1)
+    and ``users_history`` (SCD 2)."""
+    current_schema = "userId long, name string, city string"
+    current = spark.createDataFrame(
+        [(124, "Raul", "Oaxaca"), (125, "Mercedes", "Guadalajara"), (126, "Lily", "Cancun")],
+        current_schema)
+    history = spark.createDataFrame([
+        (123, "Isabel", "Monterrey", 1, 5), (123, "Isabel", "Chihuahua", 5, 6),
+        (124, "Raul", "Oaxaca", 1, None), (125, "Mercedes", "Tijuana", 2, 5),
+        (125, "Mercedes", "Mexicali", 5, 6), (125, "Mercedes", "Guadalajara", 6, None),
+        (126, "Lily", "Cancun", 2, None)], current_schema + ", __START_AT long, __END_AT long")
+    return current, history
+
+
 def documented_cdc(spark: SparkSession, folder: Path) -> Outcome:
     """SCD 1 and 2 from a batch source; the late events arrive before a second update."""
     landing, warehouse = folder / "landing", folder / "wh"

@@ -12,7 +12,7 @@ from pyspark.sql import DataFrame, SparkSession
 from dltflow.graph import api as dlt
 from dltflow.local import run
 from samples.pipelines import streaming_cdc
-from tests.support.scenarios import documented_cdc_pipeline
+from tests.support.scenarios import documented_cdc_pipeline, documented_cdc_tables
 
 ROOT = Path(__file__).resolve().parents[3]
 
@@ -23,7 +23,6 @@ FIRST = [(124, "Raul", "Oaxaca", "INSERT", 1), (123, "Isabel", "Monterrey", "INS
          (123, None, None, "DELETE", 6), (125, "Mercedes", "Guadalajara", "UPDATE", 6)]
 LATE = [(125, "Mercedes", "Mexicali", "UPDATE", 5), (123, "Isabel", "Chihuahua", "UPDATE", 5)]
 CURRENT = "userId long, name string, city string"
-HISTORY = CURRENT + ", __START_AT long, __END_AT long"
 
 
 def _drop(folder: Path, name: str, rows: list[tuple[Any, ...]]) -> None:
@@ -39,21 +38,9 @@ def _cdc_pipeline(spark: SparkSession, landing: Path, *, streaming: bool = True)
         lambda: (spark.readStream if streaming else spark.read).schema(USERS).json(str(landing)))
 
 
-def documented_tables(spark: SparkSession) -> tuple[DataFrame, DataFrame]:
-    current = spark.createDataFrame(
-        [(124, "Raul", "Oaxaca"), (125, "Mercedes", "Guadalajara"), (126, "Lily", "Cancun")],
-        CURRENT)
-    history = spark.createDataFrame([
-        (123, "Isabel", "Monterrey", 1, 5), (123, "Isabel", "Chihuahua", 5, 6),
-        (124, "Raul", "Oaxaca", 1, None), (125, "Mercedes", "Tijuana", 2, 5),
-        (125, "Mercedes", "Mexicali", 5, 6), (125, "Mercedes", "Guadalajara", 6, None),
-        (126, "Lily", "Cancun", 2, None)], HISTORY)
-    return current, history
-
-
 def _assert_documented(spark: SparkSession, result: Any) -> None:
     assert result.status == "COMPLETED", result.error
-    current, history = documented_tables(spark)
+    current, history = documented_cdc_tables(spark)
     assert_df_equality(result.table("users_current"), current, ignore_row_order=True)
     assert_df_equality(result.table("users_history"), history, ignore_row_order=True)
 
@@ -142,5 +129,5 @@ def test_streaming_cdc_sample_gives_the_documented_history(spark, tmp_path) -> N
                               streaming_cdc.LATE_EVENTS)
     second = run(sample, spark=spark, conf=conf, warehouse=warehouse)
     assert second.status == "COMPLETED", second.error
-    assert_df_equality(second.table("users_history"), documented_tables(spark)[1],
+    assert_df_equality(second.table("users_history"), documented_cdc_tables(spark)[1],
                        ignore_row_order=True)

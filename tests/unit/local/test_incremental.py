@@ -21,8 +21,7 @@ from dltflow.exceptions import ConfigError, EngineUnsupported
 from dltflow.graph import api as dlt
 from dltflow.local import run
 from dltflow.local.incremental import OFFSETS
-from tests.support.scenarios import STREAMING_SCENARIOS
-from tests.unit.local.test_cdc_engine import documented_tables
+from tests.support.scenarios import STREAMING_SCENARIOS, documented_cdc_tables
 
 
 @pytest.mark.parametrize("name", list(STREAMING_SCENARIOS))
@@ -36,7 +35,7 @@ def test_incremental_reads_give_what_structured_streaming_gives(
         assert_df_equality(incremental["tables"][table], expected, ignore_row_order=True,
                            ignore_nullable=True)
     if name == "documented_cdc_from_a_table_stream":  # and both are DLT's documented tables
-        current, history = documented_tables(spark)
+        current, history = documented_cdc_tables(spark)
         assert_df_equality(incremental["tables"]["users_current"], current,
                            ignore_row_order=True, ignore_nullable=True)
         assert_df_equality(incremental["tables"]["users_history"], history,
