@@ -17,18 +17,22 @@ from hypothesis import strategies as st
 from dltflow.cli.interface import cli
 from tests.support.fakeworkspace import FakeWorkspace
 from tests.support.fakeworkspace.server import TOKEN
-from tests.support.project import build_project
-from tests.support.fuzz import deep_yaml, examples, mutated, raw_bytes, yaml_text
-from tests.unit.fuzz.test_fuzz_configs import (
+from tests.support.fuzz import (
     DEPLOY_KEYS,
     DEPLOYMENT,
     DLT_CONF,
     DLT_KEYS,
     PROJECT,
     PROJECT_KEYS,
+    deep_yaml,
+    examples,
+    mutated,
+    raw_bytes,
     reset,
     write_doc,
+    yaml_text,
 )
+from tests.support.project import build_project
 
 VALIDATE = ["validate", "--deployment-file", "workflows/people.yml", "--environment", "dev"]
 DRY_RUN = ["deploy-py-dlt", "--deployment-file", "workflows/people.yml", "--environment",

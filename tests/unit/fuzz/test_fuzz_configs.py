@@ -10,14 +10,12 @@ No Spark: none of these loaders needs a session.
 
 from __future__ import annotations
 
-import json
 import os
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-import yaml
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -31,66 +29,24 @@ from dltflow.local.registry import LocalRegistry
 from dltflow.quality import DLTMetaMixin
 from dltflow.quality.config import DLTConfigs, load_dlt_config
 from dltflow.quality.construct import build_pipeline
-from tests.support.project import CONF_YML, PROJECT_YML, WORKFLOW_YML, build_project
 from tests.support.fuzz import (
+    DEPLOY_KEYS,
+    DEPLOYMENT,
+    DLT_CONF,
+    DLT_KEYS,
+    PROJECT,
+    PROJECT_KEYS,
     deep_dict,
     deep_yaml,
     examples,
     mutated,
     raw_bytes,
+    reset,
+    write_doc,
     yaml_text,
     yaml_values,
 )
-
-DLT_CONF: dict[str, Any] = {
-    "reader": {"path": "data/in", "format": "json"},
-    "dlt": [
-        {"func_name": "people", "kind": "table", "expectation_action": "drop",
-         "expectations": [{"name": "valid_age", "constraint": "age between 10 and 100"},
-                          {"name": "named", "constraint": "name IS NOT NULL",
-                           "action": "fail"}],
-         "write_opts": {"name": "people_t", "comment": "people", "partition_cols": ["age"],
-                        "table_properties": {"quality": "silver"},
-                        "spark_conf": {"spark.sql.shuffle.partitions": "2"}}},
-        {"func_name": "adults", "kind": "materialized_view"},
-        {"func_name": "stream_in", "is_streaming_table": True,
-         "append_config": {"target": "events", "name": "events_flow", "once": False}},
-        {"func_name": "changes",
-         "apply_chg_config": {"target": "people_scd", "keys": ["id"], "sequence_by": "ts",
-                              "stored_as_scd_type": 2, "apply_as_deletes": "op = 'D'",
-                              "except_column_list": ["op"]}},
-    ],
-}
-DLT_KEYS = ["dlt", "func_name", "kind", "expectation_action", "expectations", "name",
-            "constraint", "action", "write_opts", "is_streaming_table", "is_streaming",
-            "append_config", "apply_chg_config", "apply_changes_config", "target", "keys",
-            "sequence_by", "comment", "spark_conf", "table_properties", "partition_cols",
-            "cluster_by", "path", "schema", "temporary", "row_filter", "format", "once",
-            "source", "where", "column_list", "except_column_list", "stored_as_scd_type",
-            "track_history_column_list", "flow_name", "apply_as_truncates"]
-
-DEPLOYMENT: dict[str, Any] = yaml.safe_load(WORKFLOW_YML)
-DEPLOYMENT["dev"]["workflows"][0]["tasks"]["items"].append(
-    {"python_file": "sample_pkg/pipelines/people.py", "config_path": "conf/people.yml",
-     "class_name": "PeoplePipeline", "launch_method": "register_datasets"})
-DEPLOYMENT["dev"]["workflows"][0]["tasks"]["dependencies"].append(
-    {"pypi": {"package": "requests>=2", "repo": "https://pypi.org/simple"}})
-DEPLOYMENT["dev"]["workflows"].append({
-    "name": "second", "target": "other", "serverless": True, "continuous": False,
-    "notifications": [{"email_recipients": ["a@b.c"], "alerts": ["on-update-failure"]}],
-    "tasks": {"items": [{"python_file": "sample_pkg/pipelines/people.py",
-                         "parameters": ["--conf=conf/people.yml"]}]}})
-DEPLOY_KEYS = ["dev", "prod", "environments", "workflows", "name", "tasks", "items",
-               "dependencies", "python_file", "parameters", "config_path", "class_name",
-               "launch_method", "whl", "pypi", "package", "repo", "requirements", "catalog",
-               "schema", "target", "development", "continuous", "serverless", "clusters",
-               "configuration", "libraries", "notifications", "channel", "edition",
-               "photon", "storage", "root_path", "id", "label", "num_workers", "autoscale"]
-PROJECT: dict[str, Any] = yaml.safe_load(PROJECT_YML.replace(
-    "ARTIFACTS", "/Workspace/Shared/.dltflow/sample/art"))
-PROJECT_KEYS = ["dltflow", "name", "include", "code", "conf", "workflows", "files",
-                "launch_method", "targets", "dev", "prod", "mode", "default", "workspace",
-                "profile", "host", "root_path", "artifact_path"]
+from tests.support.project import build_project
 
 
 class PeoplePipeline(DLTMetaMixin):
@@ -140,31 +96,6 @@ def project(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     yield root
     os.environ.clear()
     os.environ.update(saved)
-
-
-def write_doc(path: Path, doc: Any, fmt: str = "yaml") -> None:
-    if fmt == "json" or path.suffix == ".json":
-        path.write_text(json.dumps(_json_keys(doc), allow_nan=True, default=str),
-                        encoding="utf-8")
-    else:
-        path.write_text(yaml.safe_dump(doc, allow_unicode=True, sort_keys=False),
-                        encoding="utf-8")
-
-
-def _json_keys(doc: Any) -> Any:
-    """JSON keys are strings: what json.dumps does with keys it cannot write."""
-    if isinstance(doc, dict):
-        return {k if isinstance(k, (str, int, float, bool)) or k is None else str(k):
-                _json_keys(v) for k, v in doc.items()}
-    if isinstance(doc, list):
-        return [_json_keys(v) for v in doc]
-    return doc
-
-
-def reset(root: Path) -> None:
-    write_doc(root / "dltflow.yml", PROJECT)
-    write_doc(root / "workflows" / "people.yml", DEPLOYMENT)
-    (root / "conf" / "people.yml").write_text(CONF_YML, encoding="utf-8")
 
 
 def validate(root: Path, deployment: str = "workflows/people.yml") -> Any:
