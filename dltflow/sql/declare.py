@@ -60,24 +60,34 @@ def _active_session() -> SparkSession:
     return session
 
 
-def render(query: Query, spark: SparkSession, tag: str) -> str:
-    """The query's SQL with each read replaced by a temporary view holding it."""
+def render(query: Query, spark: SparkSession, tag: str) -> tuple[str, dict[str, DataFrame]]:
+    """The query's SQL with each read as a named DataFrame argument of ``spark.sql``.
+
+    Arguments rather than temporary views: Spark Connect embeds them in the query's
+    plan, which Sail also resolves for Auto Loader reads (a temporary view of one does
+    not decode there). Braces of the user's SQL are escaped for ``spark.sql``'s
+    formatter.
+    """
+    if all(isinstance(piece, str) for piece in query.pieces):
+        return "".join(query.pieces), {}  # type: ignore[arg-type]
     parts: list[str] = []
+    frames: dict[str, DataFrame] = {}
     for i, piece in enumerate(query.pieces):
         if isinstance(piece, str):
-            parts.append(piece)
+            parts.append(piece.replace("{", "{{").replace("}", "}}"))
             continue
-        view = f"{VIEW_PREFIX}{tag}_{i}"
-        load(piece, spark).createOrReplaceTempView(view)
-        parts.append(f"`{view}`")
-    return "".join(parts)
+        name = f"{VIEW_PREFIX}{tag}_{i}"
+        frames[name] = load(piece, spark)
+        parts.append("{" + name + "}")
+    return "".join(parts), frames
 
 
 def _query_function(query: Query, session: SessionGetter, tag: str, name: str,
                     renamed: tuple[str, ...] = ()) -> QueryFunction:
     def run_query() -> DataFrame:
         spark = session()
-        df = spark.sql(render(query, spark, tag))
+        text, frames = render(query, spark, tag)
+        df = spark.sql(text, None, **frames) if frames else spark.sql(text)
         return df.toDF(*renamed) if renamed else df
 
     run_query.__name__ = run_query.__qualname__ = name
