@@ -59,10 +59,11 @@ _ALL = "\0all"
               help="Run only this dataset and its upstreams (repeatable).")
 @click.option("--remote", envvar="SPARK_REMOTE", metavar="sc://HOST:PORT", show_envvar=True,
               help="Run on a Spark Connect server (a cluster, Databricks Connect).")
-@click.option("--engine", type=click.Choice(["jvm", "sail"], case_sensitive=False),
+@click.option("--engine", type=click.Choice(["jvm", "sail", "auto"], case_sensitive=False),
               envvar="DLTFLOW_ENGINE", show_envvar=True, default="jvm",
               help="jvm: local Spark (needs Java); sail: an embedded Sail server, no JVM, "
-              "starts in about a second (pip install \"dltflow[sail]\").")
+              "starts in about a second (pip install \"dltflow[sail]\"); auto: sail when "
+              "it can run every flow, else jvm, saying why.")
 @click.option("--streaming", "streaming", type=click.Choice(["structured", "incremental"]),
               envvar="DLTFLOW_STREAMING", show_envvar=True,
               help="How streaming flows run: structured (Spark's Structured Streaming; "
@@ -114,11 +115,23 @@ def run(sources: tuple[Path, ...], conf: Path | None, deployment_file: str | Non
     from dltflow.local import run as run_pipeline
 
     # Only dltflow's own lines unless --verbose: the JVM's output goes to a log file.
-    if remote and engine == "sail":
-        raise click.UsageError("give --remote or --engine sail, not both")
-    spark = get_spark(remote, engine=engine, catalog_dir=warehouse / "_spark_catalog",
-                      progress=verbose,
-                      log_file=None if verbose else warehouse / "_logs" / "spark.log")
+    if remote and engine != "jvm":
+        raise click.UsageError(f"give --remote or --engine {engine}, not both")
+    log_file = None if verbose else warehouse / "_logs" / "spark.log"
+    spark = None
+    if engine.lower() == "auto":
+        from dltflow.local import choose_engine
+
+        with contextlib.redirect_stdout(render.MarkedStream(sys.stderr)), chosen.on_path():
+            choice = choose_engine(warehouse=warehouse, schema=schema,
+                                   select=list(select) or None, streaming=streaming,
+                                   configuration=parameters or None,
+                                   catalog_dir=warehouse / "_spark_catalog",
+                                   log_file=log_file, **target)
+        click.echo(str(choice), err=True)  # the first progress line: which, and why
+        engine, spark = choice.engine, choice.spark
+    spark = spark or get_spark(remote, engine=engine, catalog_dir=warehouse / "_spark_catalog",
+                               progress=verbose, log_file=log_file)
     common: dict[str, Any] = {"spark": spark, "warehouse": warehouse,
                               "schema": schema, "select": list(select) or None,
                               "configuration": parameters or None, **target}

@@ -23,6 +23,7 @@ holds a warehouse (``lock_wait`` seconds to wait, else
 
 from __future__ import annotations
 
+from dltflow.local.engine_choice import EngineChoice, choose_engine
 from dltflow.local.events import (
     Event,
     FlowFinished,
@@ -41,6 +42,7 @@ from dltflow.local.session import get_spark
 __all__ = [
     "DEFAULT_WAREHOUSE",
     "DatasetResult",
+    "EngineChoice",
     "Definition",
     "Event",
     "ExecutionPlan",
@@ -50,6 +52,7 @@ __all__ = [
     "Recovered",
     "RunFinished",
     "RunStarted",
+    "choose_engine",
     "current_warehouse",
     "describe",
     "explain",

@@ -40,11 +40,20 @@ ENGINE_ENV = "DLTFLOW_ENGINE"
 
 
 def resolve_engine(engine: str | None = None) -> str:
-    """``engine``, else ``DLTFLOW_ENGINE``, else ``jvm``; an unknown name is a ConfigError."""
+    """``engine``, else ``DLTFLOW_ENGINE``, else ``jvm``; an unknown name is a ConfigError.
+
+    ``auto`` without a pipeline to judge (a session for tests or a notebook) is Sail
+    when pysail is installed, else JVM; ``dltflow run --engine auto`` judges the
+    pipeline instead (:mod:`dltflow.local.engine_choice`).
+    """
     chosen = (engine or os.environ.get(ENGINE_ENV) or "jvm").strip().lower()
+    if chosen == "auto":
+        import importlib.util
+
+        return "sail" if importlib.util.find_spec("pysail") is not None else "jvm"
     if chosen not in ENGINES:
         raise ConfigError(f"unknown engine {chosen!r}", source=ENGINE_ENV if not engine
-                          else None, hint=f"choose one of: {', '.join(ENGINES)}.")
+                          else None, hint=f"choose one of: {', '.join((*ENGINES, 'auto'))}.")
     return chosen
 
 
