@@ -13,34 +13,12 @@ from click.testing import CliRunner
 from pyspark.sql import SparkSession
 
 from dltflow.cli.interface import cli
-
-BROKEN = '''
-import dlt
-
-@dlt.table
-@dlt.expect_or_drop("positive", "id >= 0")
-def orders():
-    return spark.range(10)
-
-@dlt.table
-@dlt.expect("has_id", "id IS NOT NULL")
-def orders_clean():
-    return dlt.read("orders").where("id > 2")
-
-@dlt.table
-@dlt.expect_or_fail("has_total", "total > 0")
-def orders_agg():
-    return dlt.read("orders_clean").selectExpr("no_such_column")
-
-@dlt.table
-def orders_report():
-    return dlt.read("orders_agg")
-'''
+from tests.support.broken import BROKEN_ORDERS
 
 
 @pytest.fixture
 def broken(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    (tmp_path / "orders.py").write_text(textwrap.dedent(BROKEN))
+    (tmp_path / "orders.py").write_text(textwrap.dedent(BROKEN_ORDERS))
     monkeypatch.chdir(tmp_path)
     return tmp_path
 
