@@ -102,9 +102,33 @@ def isolate_databricks_config(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -
     monkeypatch.setenv("DATABRICKS_CONFIG_FILE", str(tmp_path / "no-databrickscfg"))
 
 
-def make_client(host: str, token: str):  # type: ignore[no-untyped-def]
-    """The real SDK client; a short retry budget keeps 429/503 tests fast."""
+def skipped_sleeps():  # type: ignore[no-untyped-def]
+    """The SDK's retry clock without the waiting: its time is the real time plus every
+    backoff it asked for, and it gets each backoff at once. Retries and their deadline
+    happen as against a real workspace; a test does not sit through 1-10 s backoffs."""
+    import time
+
+    from databricks.sdk.clock import Clock
+
+    class SkippedSleeps(Clock):
+        def __init__(self) -> None:
+            self.skipped = 0.0
+
+        def time(self) -> float:
+            return time.time() + self.skipped
+
+        def sleep(self, seconds: float) -> None:
+            self.skipped += seconds
+
+    return SkippedSleeps()
+
+
+def make_client(host: str, token: str, **config: object):  # type: ignore[no-untyped-def]
+    """The real SDK client; a short retry budget keeps 429/503 tests fast, and its
+    backoffs are skipped (:func:`skipped_sleeps`)."""
     from databricks.sdk import WorkspaceClient
     from databricks.sdk.core import Config
 
-    return WorkspaceClient(config=Config(host=host, token=token, retry_timeout_seconds=3))
+    config.setdefault("retry_timeout_seconds", 3)
+    return WorkspaceClient(config=Config(host=host, token=token, clock=skipped_sleeps(),
+                                         **config))

@@ -30,6 +30,7 @@ from dltflow.deploy.reconcile import ConcurrentChangeError
 from tests.support.fakeworkspace import FakeWorkspace, Fault
 from tests.support.fakeworkspace.server import TOKEN
 from tests.support.project import build_project
+from tests.support.project import make_client as project_client
 
 CREATE = ("/api/2.0/pipelines", "POST")
 EDIT = ("/api/2.0/pipelines/", "PUT")
@@ -42,11 +43,7 @@ LOST = {"503": {"status": 503}, "500": {"status": 500}, "dropped": {"status": 0}
 
 
 def make_client(host: str):  # type: ignore[no-untyped-def]
-    from databricks.sdk import WorkspaceClient
-    from databricks.sdk.core import Config
-
-    return WorkspaceClient(config=Config(host=host, token=TOKEN, retry_timeout_seconds=5,
-                                         http_timeout_seconds=1))
+    return project_client(host, TOKEN, retry_timeout_seconds=5, http_timeout_seconds=1)
 
 
 def run_deploy(root: Path, fake: FakeWorkspace) -> tuple[Any, list[DeployEvent]]:
