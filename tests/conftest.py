@@ -1,8 +1,10 @@
-"""Shared fixtures: the ``spark`` session comes from dltflow's own pytest plugin."""
+"""Shared fixtures (the ``spark`` session comes from dltflow's own pytest plugin) and the
+test tiers: every test is marked ``fast``, ``spark`` or ``process`` at collection."""
 
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -28,3 +30,69 @@ if os.environ.get("CI"):
 def _shared_wheel_cache(tmp_path_factory: pytest.TempPathFactory) -> None:
     """Deploys of identical projects in one run share built wheels (by source digest)."""
     os.environ.setdefault("DLTFLOW_CACHE_DIR", str(tmp_path_factory.mktemp("dltflow-cache")))
+
+
+# --- Test tiers -------------------------------------------------------------------------
+# Every test gets exactly one tier marker, from what it uses (see README "Contributing"):
+#   process  spawns a dltflow/Python/browser process: tests/process/, `browser` tests, or
+#            marked `@pytest.mark.process` where such a test lives elsewhere;
+#   spark    needs the in-process Spark session: a Spark fixture in its fixture closure,
+#            or marked `@pytest.mark.spark` (e.g. a CliRunner `dltflow run` without one);
+#   fast     everything else: no Spark, no subprocess (`make test-fast`, under a minute).
+# `sail` is separate: the tests `make test` runs again with `--dltflow-engine sail`.
+TIERS = ("process", "spark", "fast")  # heaviest first: an explicit heavier mark wins
+SPARK_FIXTURES = frozenset({"spark", "run_pipeline"})
+PROCESS_DIR = PROJECT_ROOT / "tests" / "process"
+
+
+def _tier(item: pytest.Item) -> str:
+    marked = {mark.name for mark in item.iter_markers()}
+    for tier in TIERS:
+        if tier in marked:
+            return tier
+    if PROCESS_DIR in Path(item.path).parents or "browser" in marked:
+        return "process"
+    if SPARK_FIXTURES & set(getattr(item, "fixturenames", ())):
+        return "spark"
+    return "fast"
+
+
+@pytest.hookimpl(tryfirst=True)  # before `-m` deselects by marker
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        item.add_marker(_tier(item))
+
+
+class NotAFastTest(AssertionError):
+    """A test tiered `fast` started Spark or a process: mark it `spark` or `process`."""
+
+
+def _refuse(what: str) -> object:
+    def refused(*args: object, **kwargs: object) -> None:
+        raise NotAFastTest(
+            f"a test in the fast tier (pytest -m fast) tried to {what}; the tiers come "
+            "from tests/conftest.py: mark the test @pytest.mark.spark or "
+            "@pytest.mark.process (or give it the `spark` fixture)")
+    return refused
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _fast_tier_guard(pytestconfig: pytest.Config) -> Iterator[None]:
+    """In a fast-only run (`-m fast`, as `make test-fast` runs), starting a Spark session
+    or any process fails the test at once, so a test that secretly needs Spark or a
+    process cannot hide in the fast tier (where it would be slow, or pass only because
+    an earlier test had started the session)."""
+    if pytestconfig.getoption("markexpr", "") != "fast":
+        yield
+        return
+    import subprocess
+
+    from pyspark.sql import SparkSession
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(SparkSession.Builder, "getOrCreate", _refuse("start a Spark session"))
+        patch.setattr(SparkSession.Builder, "create", _refuse("start a Spark session"))
+        patch.setattr(subprocess.Popen, "__init__", _refuse("start a process"))
+        patch.setattr(os, "fork", _refuse("fork the process"))
+        patch.setattr(os, "posix_spawn", _refuse("start a process"))
+        yield

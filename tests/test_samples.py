@@ -41,6 +41,7 @@ def counts(passed: int, failed: int) -> dict[str, int]:
     return {"passed_records": passed, "failed_records": failed}
 
 
+@pytest.mark.sail
 def test_simple(spark: SparkSession, tmp_path: Path) -> None:
     pipeline = simple.SimplePipeline(spark)  # no config: plain methods
     expected = pipeline.transform(pipeline.read())
@@ -55,6 +56,7 @@ def test_simple(spark: SparkSession, tmp_path: Path) -> None:
     assert_df_equality(stored, expected, ignore_row_order=True, ignore_nullable=True)
 
 
+@pytest.mark.sail
 def test_medium(spark: SparkSession, tmp_path: Path) -> None:
     ages = [age for _, age, _ in medium.PEOPLE]
     plausible = [a for a in ages if 10 <= a <= 100]
@@ -80,6 +82,7 @@ def test_medium(spark: SparkSession, tmp_path: Path) -> None:
     assert "raw_people" not in {t.name for t in spark.catalog.listTables("medium_sample")}
 
 
+@pytest.mark.sail
 def test_streaming_append_is_incremental(spark: SparkSession, tmp_path: Path) -> None:
     args = (ROOT / "samples/pipelines/streaming_append.py", "--conf",
             ROOT / "conf/streaming_append.yml", "--warehouse", tmp_path / "wh")

@@ -1,6 +1,6 @@
 """The Sail engine gives the same tables and figures as the JVM engine, row for row.
 
-Every scenario of ``scenarios.py`` runs on the suite's JVM session here and on Sail in
+Every scenario of ``tests/support/scenarios.py`` runs on the suite's JVM session here and on Sail in
 a child process (``sail_side.py``, run once for the module); the updates' figures
 must be equal and every table identical (chispa, any row order).
 """
@@ -24,6 +24,7 @@ from tests.support.scenarios import SCENARIOS
 
 pytest.importorskip("pysail", reason='the Sail engine is not installed (dltflow[sail])')
 ROOT = Path(__file__).resolve().parents[2]
+pytestmark = pytest.mark.process  # Sail's side runs in a child process
 
 
 @pytest.fixture(scope="module")

@@ -18,6 +18,10 @@ from dltflow.testing.plugin import dltflow_engine
 
 ROOT = Path(__file__).resolve().parents[2]
 
+# The whole module runs again in `make test`'s Sail pass (-m sail --dltflow-engine sail);
+# every test there runs on a Spark session (some only through `dltflow run`).
+pytestmark = [pytest.mark.sail, pytest.mark.spark]
+
 
 def test_fixture_session_is_the_chosen_engine(spark: SparkSession,
                                               pytestconfig: pytest.Config) -> None:
@@ -163,6 +167,7 @@ def history():
 '''
 
 
+@pytest.mark.process  # kills a `dltflow run` process
 def test_a_delta_append_killed_before_its_mark_is_not_repeated(
         sail: None, run_pipeline: Any, tmp_path: Path, dltflow_warehouse: Path) -> None:
     """Killed after the Delta commit of a once-flow's batch and before the batch was

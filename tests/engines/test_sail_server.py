@@ -56,6 +56,7 @@ def _state(pid: int) -> str:
         return "X"
 
 
+@pytest.mark.process
 @pytest.mark.parametrize("how", ["exit", "kill", "interrupt"])
 def test_the_server_stops_with_its_process(how: str) -> None:
     pytest.importorskip("pysail")

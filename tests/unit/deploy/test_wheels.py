@@ -54,6 +54,7 @@ def _template(root: Path) -> Path:
     return root
 
 
+@pytest.mark.process  # the project's wheel is built by `python -m build`
 def test_project_wheel_is_built_once_per_source_digest(tmp_path: Path) -> None:
     root = _template(tmp_path / "proj")
     cache = tmp_path / "cache"
@@ -74,6 +75,7 @@ def _deploy(root: Path, client):  # type: ignore[no-untyped-def]
     return deploy(spec, target_from_project(load_project(root), "dev"), Workspace(client))
 
 
+@pytest.mark.process  # the project's wheel is built by `python -m build`
 def test_a_changed_project_gets_a_new_folder_and_one_edit(tmp_path: Path, fake: FakeWorkspace,
                                                           client) -> None:
     root = _template(tmp_path / "proj")
@@ -99,6 +101,7 @@ def test_a_changed_project_gets_a_new_folder_and_one_edit(tmp_path: Path, fake: 
                     f"/Workspace{art}/{second.digest}/_wheels/wheel_demo-0.1.0-py3-none-any.whl"]
 
 
+@pytest.mark.process  # the project's wheel is built by `python -m build`
 def test_a_task_outside_the_packaged_code_is_refused(tmp_path: Path, fake: FakeWorkspace,
                                                      client) -> None:
     root = _template(tmp_path / "proj")
@@ -114,6 +117,7 @@ def test_a_task_outside_the_packaged_code_is_refused(tmp_path: Path, fake: FakeW
     assert fake.writes() == []
 
 
+@pytest.mark.process  # the project's wheel is built by `python -m build`
 def test_a_plain_source_travels_as_a_file_next_to_the_project_wheel(
         tmp_path: Path, fake: FakeWorkspace, client) -> None:
     root = _template(tmp_path / "proj")
