@@ -18,9 +18,8 @@ from dltflow.testing.plugin import dltflow_engine
 
 ROOT = Path(__file__).resolve().parents[2]
 
-# The whole module runs again in `make test`'s Sail pass (-m sail --dltflow-engine sail);
-# every test there runs on a Spark session (some only through `dltflow run`).
-pytestmark = [pytest.mark.sail, pytest.mark.spark]
+# The whole module runs again in `make test`'s Sail pass (-m sail --dltflow-engine sail).
+pytestmark = pytest.mark.sail
 
 
 def test_fixture_session_is_the_chosen_engine(spark: SparkSession,
@@ -35,6 +34,7 @@ def sail(pytestconfig: pytest.Config) -> None:
         pytest.skip("runs in the Sail pytest run (--dltflow-engine sail)")
 
 
+@pytest.mark.spark  # `dltflow run` starts the session itself
 def test_simple_sample_through_the_cli(sail: None, tmp_path: Path) -> None:
     result = CliRunner().invoke(cli, [
         "run", str(ROOT / "samples/pipelines/simple.py"), "--conf", str(ROOT / "conf/simple.yml"),
