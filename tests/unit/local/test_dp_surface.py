@@ -19,6 +19,8 @@ from pyspark.sql import SparkSession
 
 from dltflow.local import run
 
+pytestmark = pytest.mark.sail  # `make test` runs these again on the Sail engine
+
 DP_PIPELINE = '''
 from pyspark import pipelines as dp
 from pyspark.sql.functions import col, expr

@@ -22,6 +22,8 @@ from dltflow.cli.interface import cli
 from dltflow.exceptions import ConfigError
 from dltflow.local import run
 
+pytestmark = pytest.mark.sail  # `make test` runs these again on the Sail engine
+
 CDC_SQL = """
 CREATE OR REFRESH STREAMING TABLE customers_cdc_bronze
 COMMENT "New customer data incrementally ingested from the landing zone"
