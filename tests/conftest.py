@@ -67,22 +67,28 @@ class NotAFastTest(AssertionError):
     """A test tiered `fast` started Spark or a process: mark it `spark` or `process`."""
 
 
+_REFUSED: list[str] = []  # what fast tests tried, even where the code caught the error
+
+
 def _refuse(what: str) -> object:
     def refused(*args: object, **kwargs: object) -> None:
-        raise NotAFastTest(
-            f"a test in the fast tier (pytest -m fast) tried to {what}; the tiers come "
-            "from tests/conftest.py: mark the test @pytest.mark.spark or "
-            "@pytest.mark.process (or give it the `spark` fixture)")
+        _REFUSED.append(what)
+        raise NotAFastTest(f"a test of the fast tier tried to {what}")
     return refused
 
 
+@pytest.fixture(scope="session")
+def _fast_only(pytestconfig: pytest.Config) -> bool:
+    return bool(pytestconfig.getoption("markexpr", "") == "fast")
+
+
 @pytest.fixture(scope="session", autouse=True)
-def _fast_tier_guard(pytestconfig: pytest.Config) -> Iterator[None]:
+def _fast_tier_guard(_fast_only: bool) -> Iterator[None]:
     """In a fast-only run (`-m fast`, as `make test-fast` runs), starting a Spark session
-    or any process fails the test at once, so a test that secretly needs Spark or a
-    process cannot hide in the fast tier (where it would be slow, or pass only because
-    an earlier test had started the session)."""
-    if pytestconfig.getoption("markexpr", "") != "fast":
+    or any process is refused, so a test that secretly needs Spark or a process cannot
+    hide in the fast tier (where it would be slow, or pass only because an earlier test
+    had started the session)."""
+    if not _fast_only:
         yield
         return
     import subprocess
@@ -96,3 +102,16 @@ def _fast_tier_guard(pytestconfig: pytest.Config) -> Iterator[None]:
         patch.setattr(os, "fork", _refuse("fork the process"))
         patch.setattr(os, "posix_spawn", _refuse("start a process"))
         yield
+
+
+@pytest.fixture(autouse=True)
+def _fast_tier_verdict(_fast_only: bool) -> Iterator[None]:
+    """Fails a fast test that tried either, with the fix, even if dltflow turned the
+    refusal into its own error (e.g. "Spark did not start") or the test expected one."""
+    yield
+    if _fast_only and _REFUSED:
+        tried = sorted(set(_REFUSED))
+        _REFUSED.clear()
+        pytest.fail(f"this test is tiered fast but tried to {' and '.join(tried)}: mark it "
+                    "@pytest.mark.spark or @pytest.mark.process (tiers: tests/conftest.py)",
+                    pytrace=False)
