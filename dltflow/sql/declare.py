@@ -5,10 +5,10 @@ registered: a file with one bad statement declares nothing. Each element records
 ``file:line`` of its statement. ``SET key = value`` becomes ``spark_conf`` of every
 dataset and flow declared after it in the file.
 
-A query becomes a zero-argument function that builds its reads (temporary views named
-after the statement, so each query's views are its own) and runs ``spark.sql`` on the
-query text with the reads in place: the engine calls it while planning (reads resolved
-to empty frames) and again when it runs.
+A query becomes a zero-argument function that builds its reads and runs ``spark.sql``
+on the query text with each read as a named DataFrame argument (named after the
+statement, so each query's reads are its own): the engine calls it while planning
+(reads resolved to empty frames) and again when it runs.
 """
 
 from __future__ import annotations
