@@ -178,7 +178,7 @@ def main(argv: list[str] | None = None) -> float:
     parser.add_argument("--repeat", type=int, default=5)
     args = parser.parse_args(argv)
 
-    from dltflow.local.session import get_spark
+    from dltflow.local.engines.session import get_spark
 
     spark = get_spark(app_name="dltflow-benchmark")
     spark.sparkContext.setLogLevel("ERROR")

@@ -11,12 +11,16 @@ from __future__ import annotations
 
 import re
 import sysconfig
+from collections.abc import Callable
 from pathlib import Path
+from typing import TypeVar
 
-from dltflow.exceptions import ConfigError, PipelineExited
+from dltflow.exceptions import ConfigError, DatasetFailed, DLTException, PipelineExited
 
-__all__ = ["databricks_hint", "defining_exit", "describe_failure", "pipeline_exit",
-           "root_cause"]
+__all__ = ["call_user_code", "databricks_hint", "defining_exit", "describe_failure",
+           "pipeline_exit", "root_cause"]
+
+T = TypeVar("T")
 
 _MAX_LINES = 2
 _CONDITION = re.compile(r"\[[A-Z][A-Z0-9_.]+\]")
@@ -162,6 +166,25 @@ def pipeline_exit(err: SystemExit) -> PipelineExited:
     (``sys.exit(3)``) and where. Carries the original traceback for ``--debug``."""
     error = PipelineExited(err.code, _exit_location(err))
     return error.with_traceback(err.__traceback__)
+
+
+def call_user_code(dataset: str, function: str, call: Callable[[], T]) -> T:
+    """``call()``, the user's code for ``dataset``: any failure of it becomes the
+    dataset's :class:`DatasetFailed` naming ``function`` (a ``sys.exit`` too, which
+    must not end the update silently); dltflow's own errors pass through as they are.
+
+    The one place that decides how user code fails: planning, running a flow, reading a
+    snapshot and a mixin's method all call through it.
+    """
+    try:
+        return call()
+    except DLTException:
+        raise
+    except SystemExit as err:
+        exited = pipeline_exit(err)
+        raise DatasetFailed(dataset, function, exited) from exited
+    except Exception as err:
+        raise DatasetFailed(dataset, function, err) from err
 
 
 def defining_exit(source: str, err: SystemExit) -> ConfigError:

@@ -18,7 +18,8 @@ from typing import TYPE_CHECKING, Any
 from dltflow.causes import defining_exit
 from dltflow.config import conf_argument
 from dltflow.configfile import read_config_file
-from dltflow.exceptions import ConfigError, DLTException, NoSparkSessionError
+from dltflow.definition_file import execute
+from dltflow.exceptions import ConfigError, NoSparkSessionError
 from dltflow.quality.construct import build_pipeline
 
 if TYPE_CHECKING:
@@ -79,19 +80,7 @@ def launch(spark: SparkSession | None, *, artifact_root: str, module: str, class
 
 
 def _run_source(root: str, module: str, spark: Any) -> None:
-    import runpy
-
-    path = Path(root) / f"{module.replace('.', '/')}.py"
-    try:
-        runpy.run_path(str(path), init_globals={"spark": spark}, run_name="__main__")
-    except DLTException:
-        raise
-    except SystemExit as err:
-        raise defining_exit(str(path), err) from None
-    except Exception as err:
-        raise ConfigError(f"{path} failed while declaring its datasets: "
-                          f"{type(err).__name__}: {err}", source=str(path),
-                          hint="fix the error in the pipeline file.") from err
+    execute(Path(root) / f"{module.replace('.', '/')}.py", spark)
 
 
 def _import_class(root: str | None, module: str, class_name: str) -> type:

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any, TextIO
 import click
 
 from dltflow.causes import describe_failure
-from dltflow.local.events import (
+from dltflow.local import (
     Event,
     FlowFinished,
     FlowStarted,
@@ -26,7 +26,7 @@ from dltflow.local.events import (
 )
 
 if TYPE_CHECKING:
-    from dltflow.local.result import DatasetResult, PipelineResult
+    from dltflow.local import DatasetResult, PipelineResult
 
 __all__ = ["EventPrinter", "MarkedStream", "result_json", "summary_table"]
 

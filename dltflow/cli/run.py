@@ -137,7 +137,7 @@ def run(sources: tuple[Path, ...], conf: Path | None, deployment_file: str | Non
                               "configuration": parameters or None, **target}
     if dry_run:
         with contextlib.redirect_stdout(render.MarkedStream(sys.stderr)), chosen.on_path():
-            plan = explain(**common)
+            plan = explain(streaming=streaming, **common)
         click.echo(describe(plan))
         return
     # stdout holds only dltflow's result: what the pipeline's code prints goes to stderr,
@@ -207,7 +207,7 @@ def pipeline_arguments(sources: tuple[Path, ...], conf: Path | None,
                        bundle_target: str | None, bundle_pipeline: str | None, schema: str,
                        configuration: tuple[str, ...]) -> PipelineArguments:
     """Sources, a deployment file or a bundle, with their parameters and schema."""
-    from dltflow.local.configuration import parse_configuration  # lazy: no pyspark at --help
+    from dltflow.local import parse_configuration
 
     parameters = parse_configuration(configuration)
     if bundle is None:

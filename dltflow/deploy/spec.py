@@ -82,10 +82,6 @@ class Dependency(StrictModel):
         """A file in the project, uploaded with the artifacts (not a workspace path)."""
         return self.path is not None and not self.path.startswith(_REMOTE_PREFIXES)
 
-    @property
-    def is_local_whl(self) -> bool:
-        """A wheel in the project, uploaded with the artifacts (not a workspace path)."""
-        return self.whl is not None and self.is_local_file
 
 
 class TaskItem(StrictModel):

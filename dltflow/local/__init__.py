@@ -23,9 +23,14 @@ holds a warehouse (``lock_wait`` seconds to wait, else
 
 from __future__ import annotations
 
+from dltflow.local.databricks.configuration import parse_configuration
 from dltflow.local.engine_choice import EngineChoice, choose_engine
+from dltflow.local.engines.session import get_spark, resolve_engine
 from dltflow.local.events import (
+    EVENT_LOG_DIR,
+    DatasetDefined,
     Event,
+    FlowDefined,
     FlowFinished,
     FlowStarted,
     Recovered,
@@ -33,19 +38,24 @@ from dltflow.local.events import (
     RunStarted,
     read_event_log,
 )
-from dltflow.local.explain import describe, explain
-from dltflow.local.pipeline import DEFAULT_WAREHOUSE, Definition, current_warehouse, run
-from dltflow.local.plan import ExecutionPlan
-from dltflow.local.result import DatasetResult, PipelineResult
-from dltflow.local.session import get_spark
+from dltflow.local.execution.definition_events import graph_events, partial_graph_events
+from dltflow.local.pipeline import DEFAULT_WAREHOUSE, Definition, current_warehouse, explain, run
+from dltflow.local.plan.build import ExecutionPlan, partial_plan_of
+from dltflow.local.plan.inputs import ExternalInput
+from dltflow.local.plan.text import describe
+from dltflow.local.result import DatasetResult, PipelineResult, summarize
 
 __all__ = [
     "DEFAULT_WAREHOUSE",
+    "DatasetDefined",
     "DatasetResult",
-    "EngineChoice",
     "Definition",
+    "EVENT_LOG_DIR",
+    "EngineChoice",
     "Event",
     "ExecutionPlan",
+    "ExternalInput",
+    "FlowDefined",
     "FlowFinished",
     "FlowStarted",
     "PipelineResult",
@@ -57,6 +67,12 @@ __all__ = [
     "describe",
     "explain",
     "get_spark",
+    "graph_events",
+    "parse_configuration",
+    "partial_graph_events",
+    "partial_plan_of",
     "read_event_log",
+    "resolve_engine",
     "run",
+    "summarize",
 ]

@@ -75,15 +75,13 @@ def _plan_on_sail(definition: Definition, *, warehouse: str | Path, schema: str,
                   configuration: Mapping[str, Any] | None, select: Sequence[str] | None,
                   catalog_dir: str | Path | None, log_file: str | Path | None
                   ) -> EngineChoice:
-    from dltflow.local.engine_support import refuse_unsupported
-    from dltflow.local.explain import explain
-    from dltflow.local.session import get_spark
+    from dltflow.local.engines.session import get_spark
+    from dltflow.local.pipeline import explain
 
     spark = get_spark(engine="sail", catalog_dir=catalog_dir, log_file=log_file)
     try:
-        plan = explain(definition, spark=spark, warehouse=warehouse, schema=schema,
-                       conf=conf, configuration=configuration, select=select)
-        refuse_unsupported(spark, plan, "incremental")
+        explain(definition, spark=spark, warehouse=warehouse, schema=schema, conf=conf,
+                configuration=configuration, select=select)
     except EngineUnsupported as err:
         _leave_sail(spark)
         where = f", {err.location}" if err.location else ""

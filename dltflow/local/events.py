@@ -19,8 +19,8 @@ from typing import TYPE_CHECKING, Any
 
 from dltflow import __version__
 from dltflow.graph.expectations import ExpectationMetrics
-from dltflow.local.inputs import ExternalInput
-from dltflow.local.safepath import inside
+from dltflow.local.plan.inputs import ExternalInput
+from dltflow.local.storage.safepath import inside
 
 if TYPE_CHECKING:
     from pyspark.sql import DataFrame, SparkSession

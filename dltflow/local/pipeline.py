@@ -20,10 +20,10 @@ from dltflow.causes import defining_exit, describe_failure
 from dltflow.exceptions import ConfigError, DatasetFailed, GraphError
 from dltflow.graph.expectations import sharing_checks
 from dltflow.graph.registry import registration_context
-from dltflow.local import autoloader, dbutils, live
-from dltflow.local.configuration import pipeline_configuration
-from dltflow.local.definitions import definitions, partial_definitions
-from dltflow.local.engine_support import refuse_unsupported, streaming_mode, table_format
+from dltflow.local.databricks import autoloader, dbutils, live
+from dltflow.local.databricks.configuration import pipeline_configuration
+from dltflow.local.databricks.loader import declaring, load_file
+from dltflow.local.engines.capabilities import streaming_mode, table_format
 from dltflow.local.events import (
     Event,
     EventLog,
@@ -32,13 +32,14 @@ from dltflow.local.events import (
     RunFinished,
     RunStarted,
 )
-from dltflow.local.lock import lock_timeout, warehouse_lock
-from dltflow.local.plan import ExecutionPlan, build_plan, partial_plan_of
-from dltflow.local.registry import EventHook, LocalRegistry
+from dltflow.local.execution.definition_events import graph_events, partial_graph_events
+from dltflow.local.execution.runner import Runner
+from dltflow.local.plan.build import ExecutionPlan, build_plan, partial_plan_of
+from dltflow.local.plan.refusal import refuse_unsupported
+from dltflow.local.plan.registry import EventHook, LocalRegistry
 from dltflow.local.result import PipelineResult, summarize
-from dltflow.local.runner import Runner
-from dltflow.local.sources import declaring, load_file
 from dltflow.local.storage import Warehouse
+from dltflow.local.storage.lock import lock_timeout, warehouse_lock
 
 if TYPE_CHECKING:
     from pyspark.sql import SparkSession
@@ -120,9 +121,10 @@ def with_definition_configuration(definition: Definition,
 
 
 def plan_pipeline(definition: Definition, *, spark: SparkSession, registry: LocalRegistry,
-                  warehouse: Warehouse, conf: Any = None,
+                  warehouse: Warehouse, mode: str, conf: Any = None,
                   select: Sequence[str] | None = None) -> tuple[str, ExecutionPlan]:
-    """Declare and plan (must run inside ``registration_context(registry)``)."""
+    """Declare and plan (inside :func:`definition_scope`), refusing what the streaming
+    ``mode`` cannot run: the one preparation :func:`run` and :func:`explain` share."""
     name = _declare(definition, registry, spark, conf)
     registry.raise_problems()
     if registry.is_empty():
@@ -131,7 +133,46 @@ def plan_pipeline(definition: Definition, *, spark: SparkSession, registry: Loca
     plan = build_plan(spark, registry, scratch=warehouse.scratch,
                       schema=warehouse.schema, select=select,
                       stored_schema=warehouse.stored_schema)
+    refuse_unsupported(spark, plan, mode)
     return name, plan
+
+
+def _prepare(spark: SparkSession | None, warehouse: str | Path | None, schema: str,
+             format: str | None, streaming: str | None  # noqa: A002 - Spark's own word
+             ) -> tuple[SparkSession, Warehouse, str]:
+    """The session (a local one by default), the warehouse and the streaming mode,
+    chosen as :func:`run` and :func:`explain` both choose them."""
+    from dltflow.local.engines.session import get_spark
+
+    spark = spark or get_spark()
+    store = Warehouse(spark, Path(warehouse or DEFAULT_WAREHOUSE), schema,
+                      format=table_format(spark, format))
+    return spark, store, streaming_mode(spark, streaming)
+
+
+def explain(definition: Definition, *, spark: SparkSession | None = None,
+            conf: str | Path | Mapping[str, Any] | None = None,
+            warehouse: str | Path | None = None, select: Sequence[str] | None = None,
+            schema: str = "default", configuration: Mapping[str, Any] | None = None,
+            streaming: str | None = None) -> ExecutionPlan:
+    """Declare and plan ``definition`` as :func:`run` does (the same preparation, the
+    same refusals of what the engine cannot run), without running it or writing.
+
+    Returns:
+        The plan; :func:`~dltflow.local.plan.text.describe` renders it.
+
+    Raises:
+        ConfigError: the definition or its config is invalid.
+        GraphError: an unknown reference, a cycle or a duplicate name.
+        EngineUnsupported: the engine (or ``streaming`` mode) cannot run a flow.
+    """
+    spark, store, mode = _prepare(spark, warehouse, schema, None, streaming)
+    registry = LocalRegistry()
+    configuration = with_definition_configuration(definition, configuration)
+    with definition_scope(spark, store, registry, configuration=configuration, dry_run=True):
+        _, plan = plan_pipeline(definition, spark=spark, registry=registry, warehouse=store,
+                                mode=mode, conf=conf, select=select)
+    return plan
 
 
 def run(definition: Definition, *, spark: SparkSession | None = None,
@@ -182,12 +223,7 @@ def run(definition: Definition, *, spark: SparkSession | None = None,
         GraphError: an unknown reference, a cycle or a duplicate name.
         WarehouseLocked: another update holds the warehouse.
     """
-    from dltflow.local.session import get_spark  # lazy: importing dltflow must not start Spark
-
-    spark = spark or get_spark()
-    store = Warehouse(spark, Path(warehouse or DEFAULT_WAREHOUSE), schema,
-                      format=table_format(spark, format))
-    mode = streaming_mode(spark, streaming)
+    spark, store, mode = _prepare(spark, warehouse, schema, format, streaming)
     with warehouse_lock(store.root, timeout=lock_timeout(lock_wait)):
         recovered = Recovered(tuple(sorted(store.recover().items())))
         return _update(definition, spark=spark, store=store, conf=conf,
@@ -213,19 +249,19 @@ def _update(definition: Definition, *, spark: SparkSession, store: Warehouse, co
         store.register_existing()
         try:
             name, plan = plan_pipeline(definition, spark=spark, registry=registry,
-                                       warehouse=store, conf=conf, select=select)
+                                       warehouse=store, conf=conf, select=select,
+                                       mode="incremental" if incremental else "structured")
         except DatasetFailed as err:
             emit = _emitter(events, EventLog(store.root, run_id), on_event)
             _planning_failed(emit, run_id, err, [d.name for d in registry.datasets], recovered)
             return _finish(emit, events, run_id, "FAILED", err, start, spark, store)
-        refuse_unsupported(spark, plan, "incremental" if incremental else "structured")
         refresh = _refresh_set(full_refresh, plan)
         emit = _emitter(events, EventLog(store.root, run_id, name), on_event,
                         registry.event_hooks)
         emit(RunStarted(run_id, plan.names))
         if recovered.done:
             emit(recovered)
-        for record in definitions(plan):
+        for record in graph_events(plan):
             emit(record)
         runner = Runner(spark, plan, store, emit, full_refresh=refresh,
                         incremental=incremental)
@@ -244,7 +280,7 @@ def _planning_failed(emit: Callable[[Event], None], run_id: str, err: DatasetFai
         emit(recovered)
     partial = partial_plan_of(err)
     if partial is not None:  # the graph as far as declaration and analysis showed it
-        for record in partial_definitions(partial):
+        for record in partial_graph_events(partial):
             emit(record)
     failed = {f.dataset: f for f in failures}
     for name in names:

@@ -26,8 +26,9 @@ from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel
 
+from dltflow.causes import call_user_code
 from dltflow.config import conf_argument
-from dltflow.exceptions import ConfigError, DatasetFailed, DLTException, NoActiveRegistryError
+from dltflow.exceptions import ConfigError, NoActiveRegistryError
 from dltflow.graph.backend import pipeline_registry
 from dltflow.graph.elements import Dataset, SourceLocation, Table
 from dltflow.graph.registry import GraphRegistry
@@ -277,12 +278,9 @@ class DatasetMethod:
         """The dataset's query as registered: the user's method, marked as a query."""
         token = _inside_query.set(True)
         try:
-            df: DataFrame = self.method()
+            df: DataFrame = call_user_code(self.entry.dataset_name, _qualname(self.method),
+                                           self.method)
             return df
-        except DLTException:
-            raise
-        except Exception as err:
-            raise DatasetFailed(self.entry.dataset_name, _qualname(self.method), err) from err
         finally:
             _inside_query.reset(token)
 

@@ -10,8 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
-from dltflow.local.events import Event, FlowFinished
-from dltflow.local.result import summarize
+from dltflow.local import Event, FlowFinished, summarize
 from dltflow.report.model import PipelineGraph, dataset_id, flow_id
 
 __all__ = ["NodeFigures", "node_figures", "pass_rate", "worst_expectation"]

@@ -15,8 +15,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from dltflow.local.events import DatasetDefined, FlowDefined
-from dltflow.local.inputs import ExternalInput
+from dltflow.local import DatasetDefined, ExternalInput, FlowDefined
 
 __all__ = ["Edge", "Node", "PipelineGraph", "build_graph", "dataset_id", "flow_id"]
 

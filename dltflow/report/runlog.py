@@ -16,17 +16,17 @@ from typing import Any
 
 from dltflow.exceptions import EventLogError
 from dltflow.graph.expectations import ExpectationMetrics
-from dltflow.local.events import (
+from dltflow.local import (
     EVENT_LOG_DIR,
     DatasetDefined,
     Event,
+    ExternalInput,
     FlowDefined,
     FlowFinished,
     FlowStarted,
     RunFinished,
     RunStarted,
 )
-from dltflow.local.inputs import ExternalInput
 
 __all__ = ["RunLog", "RunSummary", "list_runs", "load_run"]
 

@@ -11,7 +11,7 @@ Each test gets its own warehouse folder (under pytest's ``tmp_path``), so runs n
 each other's tables; the Spark session is shared, because starting one costs seconds.
 
 ``pytest --dltflow-engine sail`` (or ``DLTFLOW_ENGINE=sail``) makes that session a Sail
-one (no JVM; see :mod:`dltflow.local.sail`), also for ``dltflow run`` inside the tests.
+one (no JVM; see :mod:`dltflow.local.engines.sail`), also for ``dltflow run`` inside the tests.
 A Sail session puts the process in Spark Connect mode: run the JVM and the Sail engine
 in separate pytest invocations.
 """
@@ -42,7 +42,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 def dltflow_engine(config: pytest.Config) -> str:
     """The engine the test run uses: the option, else ``DLTFLOW_ENGINE``, else jvm."""
-    from dltflow.local.session import resolve_engine
+    from dltflow.local import resolve_engine
 
     chosen: str | None = config.getoption(ENGINE_OPTION)
     return resolve_engine(chosen)

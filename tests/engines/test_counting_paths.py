@@ -1,8 +1,8 @@
 """Both ways of counting give the same figures and tables on one JVM session.
 
 Sail cannot observe, so the engine stages verdict columns and aggregates them instead
-(:mod:`dltflow.local.counting`). Here the suite's JVM session is made to take that path
-too, and a run with Observations and a run without must agree exactly, including a
+(:mod:`dltflow.local.execution.checked_write`). Here the suite's JVM session is made to
+take that path too, and a run with Observations and a run without must agree exactly, including a
 violated ``fail`` expectation.
 """
 
@@ -19,7 +19,7 @@ from pyspark.sql import DataFrame, SparkSession
 from dltflow.exceptions import ExpectationFailed
 from dltflow.graph import api as dlt
 from dltflow.local import run
-from dltflow.local.counting import can_observe
+from dltflow.local.execution.checked_write import can_observe
 
 ROOT = Path(__file__).resolve().parents[2]
 TABLES = ("people", "age_bins", "working_age", "working_age_quarantine")

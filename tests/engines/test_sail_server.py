@@ -18,13 +18,13 @@ from click.testing import CliRunner
 
 from dltflow.cli.interface import cli
 from dltflow.exceptions import ConfigError
-from dltflow.local.session import get_spark, resolve_engine
+from dltflow.local.engines.session import get_spark, resolve_engine
 
 ROOT = Path(__file__).resolve().parents[2]
 STARTS_SAIL = """
 import os, signal, sys, time
-from dltflow.local.sail import sail_url, _server
-from dltflow.local import sail
+from dltflow.local.engines.sail import sail_url, _server
+from dltflow.local.engines import sail
 url = sail_url()
 print(url, sail._server._process.pid, flush=True)
 how = sys.argv[1]
@@ -96,7 +96,7 @@ def test_missing_pysail_names_the_extra(monkeypatch: pytest.MonkeyPatch) -> None
     import importlib.util
 
     from dltflow.exceptions import EngineStartFailed
-    from dltflow.local import sail
+    from dltflow.local.engines import sail
 
     real = importlib.util.find_spec
     monkeypatch.setattr(importlib.util, "find_spec",

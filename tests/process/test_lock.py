@@ -19,12 +19,12 @@ from pyspark.sql import SparkSession
 from dltflow.cli.interface import cli
 from dltflow.exceptions import WarehouseLocked
 from dltflow.local import run
-from dltflow.local.lock import LOCK_FILE, warehouse_lock
+from dltflow.local.storage.lock import LOCK_FILE, warehouse_lock
 from tests.support.crash_pipeline import PIPELINE, write_inputs
 
 HOLD = """
 import sys, time
-from dltflow.local.lock import warehouse_lock
+from dltflow.local.storage.lock import warehouse_lock
 with warehouse_lock(sys.argv[1]):
     print("held", flush=True)
     time.sleep(float(sys.argv[2]))

@@ -330,7 +330,7 @@ def documented_cdc_from_a_table_stream(spark: SparkSession, folder: Path,
     """DLT's documented CDC example as published: a view streams the catalog table
     ``cdc_data.users`` (``spark.readStream.table``); the late events are appended to
     that table before a second update."""
-    from dltflow.local.engine_support import table_format
+    from dltflow.local.engines.capabilities import table_format
 
     fmt = table_format(spark)
     spark.sql("CREATE DATABASE IF NOT EXISTS cdc_data")

@@ -204,8 +204,8 @@ def test_nul_byte_in_a_config_path_names_path_and_field(tmp_path: Path) -> None:
 
 
 def test_nul_byte_in_a_local_run_conf(tmp_path: Path) -> None:
-    from dltflow.local.registry import LocalRegistry
-    from dltflow.local.sources import load_file
+    from dltflow.local.databricks.loader import load_file
+    from dltflow.local.plan.registry import LocalRegistry
 
     pipeline = tmp_path / "p.py"
     pipeline.write_text("x = 1\n")

@@ -9,7 +9,7 @@ import pytest
 
 from dltflow.deploy.spec import load_deployment
 from dltflow.exceptions import ConfigError
-from dltflow.local.configuration import parse_configuration
+from dltflow.local.databricks.configuration import parse_configuration
 from tests.support.project import build_project
 
 

@@ -24,8 +24,8 @@ from dltflow.deploy import deployment_definition
 from dltflow.deploy.validate import validate_deployment
 from dltflow.exceptions import ConfigError, DLTException
 from dltflow.graph.registry import registration_context
-from dltflow.local.configuration import normalize, parse_configuration
-from dltflow.local.registry import LocalRegistry
+from dltflow.local.databricks.configuration import normalize, parse_configuration
+from dltflow.local.plan.registry import LocalRegistry
 from dltflow.quality import DLTMetaMixin
 from dltflow.quality.config import DLTConfigs, load_dlt_config
 from dltflow.quality.construct import build_pipeline

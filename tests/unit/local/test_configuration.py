@@ -13,7 +13,7 @@ import pytest
 
 from dltflow.exceptions import ConfigError
 from dltflow.local import run
-from dltflow.local.configuration import parse_configuration
+from dltflow.local.databricks.configuration import parse_configuration
 
 PARAMETERISED = textwrap.dedent('''
     import dlt

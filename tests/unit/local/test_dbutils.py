@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from dltflow.exceptions import ConfigError, DLTException
-from dltflow.local.dbutils import dbutils, installed
+from dltflow.local.databricks.dbutils import dbutils, installed
 
 
 def test_fs_on_local_paths(tmp_path):

@@ -20,7 +20,7 @@ from pyspark.sql import DataFrame, SparkSession
 from dltflow.exceptions import ConfigError, EngineUnsupported
 from dltflow.graph import api as dlt
 from dltflow.local import run
-from dltflow.local.incremental import OFFSETS
+from dltflow.local.streaming.offsets import OFFSETS
 from tests.support.scenarios import STREAMING_SCENARIOS, documented_cdc_tables
 
 

@@ -154,7 +154,7 @@ def test_a_dataset_returning_a_non_dataframe_is_named(spark, tmp_path) -> None:
 
 
 def test_empty_analysis_frame_has_the_schema_and_no_rows(spark) -> None:
-    from dltflow.local.plan import empty_frame
+    from dltflow.local.plan.build import empty_frame
 
     schema = spark.createDataFrame([(1, "a")], "id bigint not null, name string").schema
     frame = empty_frame(spark, schema)

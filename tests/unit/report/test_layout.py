@@ -8,7 +8,7 @@ import random
 import pytest
 
 from dltflow.local.events import DatasetDefined, FlowDefined
-from dltflow.local.inputs import ExternalInput
+from dltflow.local.plan.inputs import ExternalInput
 from dltflow.report import build_graph, render_graph
 from dltflow.report.layout import layout
 from dltflow.report.model import PipelineGraph

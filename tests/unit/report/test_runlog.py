@@ -20,7 +20,7 @@ from dltflow.local.events import (
     RunFinished,
     RunStarted,
 )
-from dltflow.local.inputs import ExternalInput
+from dltflow.local.plan.inputs import ExternalInput
 from dltflow.report import list_runs, load_run, report_html
 from tests.support.report_page import check_drawing, figures_of
 

@@ -1,0 +1,157 @@
+"""Catalog registration: ``<schema>.<name>`` in the session catalog points at a table's
+current version (re-pointed on each switch). A classic session's catalog is asked
+directly through py4j (a fraction of what the ``spark.catalog`` API costs); on Spark
+Connect the public API is used.
+"""
+
+from __future__ import annotations
+
+import json
+from functools import cached_property
+from typing import TYPE_CHECKING, Any
+
+from dltflow.local.storage.layout import META_FILE, TableLayout, _is_name, _quote
+
+if TYPE_CHECKING:
+    from pyspark.sql.types import StructType
+
+
+def _ddl(schema: StructType) -> str:
+    return ", ".join(f"{_quote(f.name)} {f.dataType.simpleString()}" for f in schema.fields)
+
+
+class CatalogTables(TableLayout):
+    """Registers the tables of a warehouse schema in the session catalog."""
+
+    def _qualified(self, name: str) -> str:
+        return f"{_quote(self.schema)}.{_quote(name)}"
+
+    def ensure_schema(self) -> None:
+        """Create the target schema in the session catalog when it is missing."""
+        if self._jvm_catalog is not None:
+            exists = bool(self._jvm_catalog[0].databaseExists(self.schema))
+        else:
+            exists = bool(self.spark.catalog.databaseExists(self.schema))
+        if not exists:  # a lookup costs less than DDL
+            self.spark.sql(f"CREATE DATABASE IF NOT EXISTS {_quote(self.schema)}")
+
+    def register(self, name: str) -> None:
+        """(Re-)point ``<schema>.<name>`` at the current version."""
+        path, schema = self.path(name), self.stored_schema(name)
+        if path is None or schema is None or not schema.fields:
+            return  # nothing to publish yet (a flow-only table before its first batch)
+        partition_cols = self.meta(name).get("partition_cols") or []
+        qualified = self._qualified(name)
+        location = str(path).replace("\\", "\\\\").replace("'", "\\'")
+        if self._relocatable(name, schema, partition_cols):
+            self.spark.sql(f"ALTER TABLE {qualified} SET LOCATION '{location}'")
+            return
+        self.spark.sql(f"DROP TABLE IF EXISTS {qualified}")
+        partitioned = (f" PARTITIONED BY ({', '.join(map(_quote, partition_cols))})"
+                       if partition_cols else "")
+        if self.format_of(name) == "delta":  # the log holds the schema (and nullability)
+            self.spark.sql(f"CREATE TABLE {qualified} USING delta LOCATION '{location}'")
+            return
+        self.spark.sql(f"CREATE TABLE {qualified} ({_ddl(schema)}) USING parquet"
+                       f"{partitioned} LOCATION '{location}'")
+        if partition_cols:
+            self.spark.sql(f"ALTER TABLE {qualified} RECOVER PARTITIONS")
+
+    @cached_property
+    def _jvm_catalog(self) -> tuple[Any, Any, Any] | None:
+        """A classic session's catalog and the classes naming its tables, through py4j
+        (looked up once: each step of a JVM class path is a round trip); None on Spark
+        Connect."""
+        jsession = getattr(self.spark, "_jsparkSession", None)
+        jvm = getattr(self.spark, "_jvm", None)
+        if jsession is None or jvm is None:
+            return None
+        return (jsession.sessionState().catalog(),
+                jvm.org.apache.spark.sql.catalyst.TableIdentifier, jvm.scala.Some)
+
+    def _session_catalog(self, name: str) -> tuple[Any, Any] | None:
+        """A classic session's catalog and the identifier of ``name`` in it, or None on
+        Spark Connect. Asking it directly costs a fraction of what the ``spark.catalog``
+        API does (that parses and resolves the name first)."""
+        if self._jvm_catalog is None:
+            return None
+        catalog, table_identifier, some = self._jvm_catalog
+        return catalog, table_identifier(name, some(self.schema))
+
+    def _in_catalog(self, name: str) -> bool:
+        """Whether ``<schema>.<name>`` is a table of the session catalog."""
+        found = self._session_catalog(name)
+        if found is None:
+            return bool(self.spark.catalog.tableExists(f"{self.schema}.{name}"))
+        catalog, ident = found
+        return bool(catalog.tableExists(ident))
+
+    def _relocatable(self, name: str, schema: StructType, partition_cols: list[str]) -> bool:
+        """Whether the catalog entry of ``name`` is exactly the one :meth:`register` would
+        create for ``schema`` but for its location, so moving it there is enough.
+
+        ``ALTER TABLE ... SET LOCATION`` resolves the table once; ``DROP`` and ``CREATE``
+        resolve it twice (the old and the new location) and leave a moment without the
+        table. Only a classic session shows its catalog entries cheaply (through py4j),
+        and only an unpartitioned Parquet table is moved (partitions are registered with
+        locations of their own, a Delta table's entry belongs to Delta's catalog); any
+        other case, and anything unexpected, is re-created as before.
+        """
+        if partition_cols or self.format_of(name) != "parquet":
+            return False
+        from pyspark.sql.types import StructType
+
+        try:
+            found = self._session_catalog(name)
+            if found is None:
+                return False
+            catalog, ident = found
+            if not catalog.tableExists(ident):
+                return False
+            entry = catalog.getTableMetadata(ident)
+            provider = entry.provider()
+            if (entry.tableType().name() != "EXTERNAL" or not provider.isDefined()
+                    or str(provider.get()).lower() != "parquet"
+                    or not entry.partitionColumnNames().isEmpty()
+                    or entry.bucketSpec().isDefined() or entry.comment().isDefined()
+                    or not entry.properties().isEmpty()
+                    or not entry.storage().properties().isEmpty()):
+                return False
+            stored = StructType.fromJson(json.loads(entry.schema().json()))
+        except Exception:  # noqa: BLE001 - any surprise: re-create the entry as before
+            return False
+        return bool(stored == _declared(schema))
+
+    def unregister(self, name: str) -> None:
+        """Remove ``<schema>.<name>`` from the session catalog."""
+        self.spark.sql(f"DROP TABLE IF EXISTS {self._qualified(name)}")
+
+    def stored_tables(self) -> list[str]:
+        """Names of the tables with a published version in this schema's folder."""
+        if not self.folder.exists():
+            return []
+        return sorted(p.parent.name for p in self.folder.glob(f"*/{META_FILE}")
+                      if _is_name(p.parent.name) and self.exists(p.parent.name))
+
+    def register_existing(self) -> None:
+        """Publish the tables of earlier runs, so a fresh session sees them too."""
+        self.ensure_schema()
+        for name in self.stored_tables():
+            if self.meta(name).get("temporary"):
+                continue
+            if not self._in_catalog(name):
+                self.register(name)
+
+def _declared(data_type: Any) -> Any:
+    """``data_type`` as a catalog entry created from its :func:`_ddl` holds it: every
+    field, element and value nullable, no field metadata (the DDL carries neither)."""
+    from pyspark.sql.types import ArrayType, MapType, StructField, StructType
+
+    if isinstance(data_type, StructType):
+        return StructType([StructField(f.name, _declared(f.dataType), True)
+                           for f in data_type.fields])
+    if isinstance(data_type, ArrayType):
+        return ArrayType(_declared(data_type.elementType), True)
+    if isinstance(data_type, MapType):
+        return MapType(_declared(data_type.keyType), _declared(data_type.valueType), True)
+    return data_type
