@@ -13,11 +13,14 @@ from typing import TYPE_CHECKING, Any, TypeVar, overload
 
 from dltflow.exceptions import ConfigError
 from dltflow.graph.elements import (
+    SINK_FORMATS,
     AppendFlow,
     ApplyChangesFlow,
     ExpectationAction,
     ExpectationSpec,
     QueryFunction,
+    Sink,
+    SinkHandler,
     SnapshotFlow,
     SnapshotFunction,
     SourceLocation,
@@ -34,8 +37,9 @@ __all__ = [
     "table", "view", "materialized_view", "temporary_view", "create_table", "create_view",
     "create_streaming_table", "create_target_table", "append_flow", "apply_changes",
     "create_auto_cdc_flow", "apply_changes_from_snapshot", "create_auto_cdc_from_snapshot_flow",
-    "create_sink", "on_event_hook", "expect", "expect_or_drop", "expect_or_fail", "expect_all",
-    "expect_all_or_drop", "expect_all_or_fail", "read", "read_stream",
+    "create_sink", "foreach_batch_sink", "on_event_hook", "expect", "expect_or_drop",
+    "expect_or_fail", "expect_all", "expect_all_or_drop", "expect_all_or_fail", "read",
+    "read_stream",
 ]
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -412,16 +416,62 @@ def _snapshot_source(target: str, given: Any) -> str | SnapshotFunction:
 create_auto_cdc_from_snapshot_flow = apply_changes_from_snapshot
 
 
-def create_sink(name: str, format: str, options: Mapping[str, str] | None = None) -> None:
-    """Declare a sink (Kafka, Event Hubs, an external Delta table) for append flows.
+def create_sink(name: str, format: str,  # noqa: A002 - Databricks' parameter name
+                options: Mapping[str, str] | None = None) -> None:
+    """Declare a sink that append flows write into (``@dp.append_flow(target=name)``).
+
+    Locally ``delta``, ``parquet``, ``json``, ``csv`` and ``orc`` sinks keep their rows in
+    the warehouse, exactly once per micro-batch (see :class:`~dltflow.graph.elements.Sink`).
 
     Raises:
-        ConfigError: always, locally: a sink writes to an external system, which a
-            local run must not touch.
+        ConfigError: a Kafka, Event Hubs or other external sink (a local run must not
+            send data to an external system), naming the sink and where it is declared.
+
+    Example:
+        >>> dp.create_sink("exports", "delta", {"path": "/Volumes/main/raw/exports"})
     """
-    raise ConfigError(f"dlt.create_sink('{name}', format='{format}') cannot run locally",
-                      hint="sinks write to external systems; run this pipeline on "
-                           "Databricks, or declare a streaming table for local runs.")
+    active_registry("dlt.create_sink").register_dataset(
+        file_sink(name, format, options, SourceLocation.caller()))
+
+
+def file_sink(name: str, format: str, options: Mapping[str, str] | None,  # noqa: A002
+              where: SourceLocation | None) -> Sink:
+    """The sink ``create_sink`` declares (also for ``pyspark.pipelines``' own sinks).
+
+    Raises:
+        ConfigError: a format a local run cannot write (Kafka, Event Hubs, ...).
+    """
+    fmt = str(format).lower()
+    if fmt not in SINK_FORMATS or fmt == "foreach_batch":
+        raise ConfigError(f"sink '{name}' (format '{format}'"
+                          + (f", {where}" if where else "") + ") cannot run locally: it sends "
+                          "data to an external system", source=str(where) if where else None,
+                          hint="run this pipeline on Databricks, or give the sink a file "
+                               f"format ({', '.join(SINK_FORMATS[:-1])}) for local runs.")
+    return Sink(name=name, sink_format=fmt, options=dict(options or {}), source_location=where)
+
+
+def foreach_batch_sink(func: SinkHandler | None = None, *, name: str | None = None) -> Any:
+    """Declare a sink whose function is called with each micro-batch and its batch id.
+
+    Each batch id reaches the function once per update and is never repeated once the
+    call returned and the batch was recorded (a crash inside the call replays it, with
+    the same id and rows: write idempotently by batch id).
+
+    Example:
+        >>> @dp.foreach_batch_sink(name="audit")
+        ... def audit(df, batch_id):
+        ...     df.write.mode("append").json(f"/tmp/audit/{batch_id}")
+    """
+
+    def register(handler: SinkHandler) -> SinkHandler:
+        _validate_decorated(handler, "foreach_batch_sink")
+        active_registry("@dlt.foreach_batch_sink").register_dataset(Sink(
+            name=name or handler.__name__, sink_format="foreach_batch", handler=handler,
+            source_location=SourceLocation.of(handler)))
+        return handler
+
+    return register(func) if func is not None else register
 
 
 def on_event_hook(func: Any = None, *, max_allowable_consecutive_failures: int | None = None

@@ -145,6 +145,38 @@ class Table(Dataset):
     cluster_by_auto: bool = False
 
 
+SinkHandler = Callable[[Any, int], None]
+"""A ``foreach_batch_sink`` function: called with each micro-batch and its batch id."""
+
+SINK_FORMATS = ("delta", "parquet", "json", "csv", "orc", "foreach_batch")
+"""Sink formats a local run writes (into the warehouse); others (Kafka, Event Hubs)
+send data to systems a local run must not touch."""
+
+
+@dataclass(frozen=True)
+class Sink(Table):
+    """A destination outside the pipeline that append flows write into: declared with
+    ``create_sink(name, format, options)`` or ``@foreach_batch_sink``. Flows write it;
+    datasets cannot read it (as on Databricks).
+
+    Locally a file sink's rows are kept in the warehouse, under the sink's name and in
+    the warehouse's format (like every table: Parquet on JVM Spark, Delta on Sail), so
+    they commit exactly once by the same protocol; ``options`` (``path``,
+    ``tableName``) name the Databricks destination and are recorded, not written to.
+
+    Args:
+        sink_format: the declared format, or ``foreach_batch``.
+        options: the sink's options.
+        handler: a ``foreach_batch_sink`` function, else None.
+    """
+
+    kind: TableKind = "streaming_table"
+    temporary: bool = True
+    sink_format: str = "delta"
+    options: Mapping[str, str] = field(default_factory=dict)
+    handler: SinkHandler | None = None
+
+
 @dataclass(frozen=True)
 class View(Dataset):
     """A dataset that is computed when read and never stored.

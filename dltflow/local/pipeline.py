@@ -20,9 +20,10 @@ from dltflow.causes import defining_exit, describe_failure
 from dltflow.exceptions import ConfigError, DatasetFailed, GraphError
 from dltflow.graph.expectations import sharing_checks
 from dltflow.graph.registry import registration_context
-from dltflow.local.databricks import autoloader, dbutils, live
+from dltflow.local.databricks import autoloader, live
 from dltflow.local.databricks.configuration import pipeline_configuration
 from dltflow.local.databricks.loader import declaring, load_file
+from dltflow.local.databricks.patches import patched
 from dltflow.local.engines.capabilities import streaming_mode, table_format
 from dltflow.local.events import (
     Event,
@@ -228,15 +229,14 @@ def run(definition: Definition, *, spark: SparkSession | None = None,
         recovered = Recovered(tuple(sorted(store.recover().items())))
         return _update(definition, spark=spark, store=store, conf=conf,
                        full_refresh=full_refresh, select=select, on_event=on_event,
-                       configuration=configuration, recovered=recovered,
-                       incremental=mode == "incremental")
+                       configuration=configuration, recovered=recovered, streaming=mode)
 
 
 def _update(definition: Definition, *, spark: SparkSession, store: Warehouse, conf: Any,
             full_refresh: bool | Sequence[str], select: Sequence[str] | None,
             on_event: Callable[[Event], None] | None,
             configuration: Mapping[str, Any] | None, recovered: Recovered,
-            incremental: bool) -> PipelineResult:
+            streaming: str) -> PipelineResult:
     """One update, with the warehouse locked and recovered (see :func:`run`)."""
     registry = LocalRegistry()
     events: list[Event] = []
@@ -250,7 +250,7 @@ def _update(definition: Definition, *, spark: SparkSession, store: Warehouse, co
         try:
             name, plan = plan_pipeline(definition, spark=spark, registry=registry,
                                        warehouse=store, conf=conf, select=select,
-                                       mode="incremental" if incremental else "structured")
+                                       mode=streaming)
         except DatasetFailed as err:
             emit = _emitter(events, EventLog(store.root, run_id), on_event)
             _planning_failed(emit, run_id, err, [d.name for d in registry.datasets], recovered)
@@ -263,8 +263,7 @@ def _update(definition: Definition, *, spark: SparkSession, store: Warehouse, co
             emit(recovered)
         for record in graph_events(plan):
             emit(record)
-        runner = Runner(spark, plan, store, emit, full_refresh=refresh,
-                        incremental=incremental)
+        runner = Runner(spark, plan, store, emit, full_refresh=refresh, streaming=streaming)
         status = runner.run()
         error = runner.errors[0] if runner.errors else None
         return _finish(emit, events, run_id, status, error, start, spark, store)
@@ -298,12 +297,11 @@ def definition_scope(spark: SparkSession, store: Warehouse, registry: LocalRegis
     names resolvable, :func:`current_warehouse` set, the configuration on the session,
     ``dbutils`` and Auto Loader available; all undone on exit. A dry run writes nothing
     (Auto Loader keeps no schema)."""
-    live.install()
     token = _current_warehouse.set(store.root)
     state = None if dry_run else store.root / "_autoloader"
     try:
-        with registration_context(registry), pipeline_configuration(spark, configuration), \
-                dbutils.installed(), autoloader.active(state):
+        with patched(), registration_context(registry), \
+                pipeline_configuration(spark, configuration), autoloader.active(state):
             yield
     finally:
         live.drop_bare_views(spark)

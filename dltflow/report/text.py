@@ -9,12 +9,13 @@ from dltflow.report.model import Node, PipelineGraph
 __all__ = ["to_dot", "to_mermaid"]
 
 _KIND_WORDS = {"materialized_view": "materialized view", "streaming_table": "streaming table",
+               "sink": "sink",
                "view": "view", "quarantine": "quarantine table", "dataset": "dataset",
                "flow": "flow", "input": "input"}
 _MERMAID_SHAPES = {"view": ("([", "])"), "flow": ("{{", "}}"), "input": ("[/", "/]"),
-                   "streaming_table": ("[[", "]]")}
+                   "streaming_table": ("[[", "]]"), "sink": ("[\\", "/]")}
 _DOT_SHAPES = {"view": "ellipse", "flow": "hexagon", "input": "parallelogram",
-               "streaming_table": "box3d", "quarantine": "box"}
+               "streaming_table": "box3d", "quarantine": "box", "sink": "cds"}
 
 
 def kind_word(node: Node) -> str:

@@ -19,7 +19,7 @@ from pyspark.sql import DataFrame, SparkSession
 from dltflow.exceptions import ExpectationFailed
 from dltflow.graph import api as dlt
 from dltflow.local import run
-from dltflow.local.execution.checked_write import can_observe
+from dltflow.local.engines.capabilities import assuming, capabilities
 
 ROOT = Path(__file__).resolve().parents[2]
 TABLES = ("people", "age_bins", "working_age", "working_age_quarantine")
@@ -27,11 +27,12 @@ TABLES = ("people", "age_bins", "working_age", "working_age_quarantine")
 
 @pytest.fixture
 def without_observation(spark: SparkSession) -> Iterator[None]:
-    spark._dltflow_can_observe = False  # type: ignore[attr-defined]
-    try:
+    with assuming(spark, can_observe=False):
         yield
-    finally:
-        del spark._dltflow_can_observe  # type: ignore[attr-defined]
+
+
+def can_observe(spark: SparkSession) -> bool:
+    return capabilities(spark).can_observe
 
 
 def _medium(spark: SparkSession, warehouse: Path) -> Any:
@@ -46,10 +47,8 @@ def test_staged_verdicts_count_like_observations(spark: SparkSession, tmp_path: 
     assert not can_observe(spark)
     staged = _medium(spark, tmp_path / "staged")
     staged_tables = {n: staged.table(n).collect() for n in TABLES}
-    del spark._dltflow_can_observe  # type: ignore[attr-defined]
-    assert can_observe(spark)
-    observed = _medium(spark, tmp_path / "observed")
-    spark._dltflow_can_observe = False  # type: ignore[attr-defined]
+    with assuming(spark, can_observe=True):
+        observed = _medium(spark, tmp_path / "observed")
     assert {n: d.to_json() for n, d in staged.datasets.items()} == {
         n: d.to_json() for n, d in observed.datasets.items()}
     for name, rows in staged_tables.items():
@@ -77,10 +76,7 @@ def test_a_violated_fail_expectation_is_reported_the_same(spark: SparkSession,
                 {n: d.to_json() for n, d in result.datasets.items()})
 
     observed = failure()
-    spark._dltflow_can_observe = False  # type: ignore[attr-defined]
-    try:
+    with assuming(spark, can_observe=False):
         staged = failure()
-    finally:
-        del spark._dltflow_can_observe  # type: ignore[attr-defined]
     assert staged == observed
     assert observed[:3] == ("not_seven", 1, {"n": 7})

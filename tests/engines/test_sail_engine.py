@@ -14,6 +14,7 @@ from pyspark.sql import DataFrame, SparkSession
 from dltflow.cli.interface import cli
 from dltflow.exceptions import EngineUnsupported, ExpectationFailed
 from dltflow.graph import api as dlt
+from dltflow.local import explain
 from dltflow.testing.plugin import dltflow_engine
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -70,6 +71,27 @@ def test_a_streaming_aggregation_is_refused_before_any_data_moves(
     assert "dataset 'counts'" in message and "an aggregation of a stream" in message
     assert "test_sail_engine.py:" in message
     assert not (tmp_path / "wh" / "default" / "counts").exists()
+
+
+def test_a_dry_run_refuses_what_the_run_refuses(spark: SparkSession, tmp_path: Path,
+                                                pytestconfig: pytest.Config) -> None:
+    """explain() shares run()'s refusals: incremental reads (Sail's streaming, or
+    ``--streaming incremental`` on JVM Spark) cannot aggregate a stream."""
+    landing = tmp_path / "landing"
+    landing.mkdir()
+
+    def pipeline() -> None:
+        @dlt.table
+        def counts() -> DataFrame:
+            return spark.readStream.schema("id long, kind string").json(str(landing)) \
+                .groupBy("kind").count()
+
+    streaming = None if dltflow_engine(pytestconfig) == "sail" else "incremental"
+    with pytest.raises(EngineUnsupported) as caught:
+        explain(pipeline, spark=spark, warehouse=tmp_path / "wh", streaming=streaming)
+    assert "dataset 'counts'" in str(caught.value)
+    assert "an aggregation of a stream" in str(caught.value)
+    assert not (tmp_path / "wh").exists()
 
 
 def test_a_stream_other_than_files_or_tables_fails_its_dataset(

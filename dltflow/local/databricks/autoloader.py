@@ -60,7 +60,6 @@ _WARN_IGNORED = {"maxbytespertrigger", "allowoverwrites", "backfillinterval", "c
                  "subscription", "schemaevolutionmode.rescue", "cleansource.retentionduration"}
 _state: ContextVar[Path | None] = ContextVar("dltflow_autoloader_state", default=None)
 _warned: ContextVar[set[str] | None] = ContextVar("dltflow_autoloader_warned", default=None)
-_installed = False
 
 
 class AutoLoaderReader:
@@ -231,7 +230,7 @@ def _first_start(location: Path | None) -> int | None:
     return started
 
 
-def _wrap_format(original: Callable[..., Any], streaming: bool) -> Callable[..., Any]:
+def wrap_format(original: Callable[..., Any], streaming: bool) -> Callable[..., Any]:
     @functools.wraps(original)
     def format(self: Any, source: str) -> Any:  # noqa: A001 - Spark's name
         if isinstance(source, str) and source.lower() == "cloudfiles" and _active.get():
@@ -239,32 +238,10 @@ def _wrap_format(original: Callable[..., Any], streaming: bool) -> Callable[...,
             return AutoLoaderReader(spark, streaming=streaming)
         return original(self, source)
 
-    format.__dltflow_patched__ = True  # type: ignore[attr-defined]
     return format
 
 
 _active: ContextVar[bool] = ContextVar("dltflow_autoloader_active", default=False)
-
-
-def _install() -> None:
-    global _installed
-    if _installed:
-        return
-    from pyspark.sql.readwriter import DataFrameReader
-    from pyspark.sql.streaming.readwriter import DataStreamReader
-
-    classes: list[tuple[Any, bool]] = [(DataStreamReader, True), (DataFrameReader, False)]
-    try:
-        from pyspark.sql.connect.readwriter import DataFrameReader as ConnectReader
-        from pyspark.sql.connect.streaming.readwriter import DataStreamReader as ConnectStream
-
-        classes += [(ConnectStream, True), (ConnectReader, False)]
-    except ImportError:  # Spark Connect's client dependencies are optional
-        pass
-    for cls, streaming in classes:
-        if not getattr(cls.format, "__dltflow_patched__", False):
-            cls.format = _wrap_format(cls.format, streaming)
-    _installed = True
 
 
 @contextmanager
@@ -276,7 +253,6 @@ def active(state: Path | None) -> Iterator[None]:
             time (the warehouse's ``_autoloader`` folder); None for a dry run, which
             must not write anything.
     """
-    _install()
     token, state_token = _active.set(True), _state.set(state)
     warned_token = _warned.set(set())
     try:

@@ -11,16 +11,13 @@ a workspace (``dbfs:/`` paths, secrets, notebooks) fails with a clear error.
 
 from __future__ import annotations
 
-import builtins
 import shutil
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, NamedTuple
 
 from dltflow.exceptions import ConfigError, DLTException
 
-__all__ = ["FileInfo", "LocalDbutils", "dbutils", "installed"]
+__all__ = ["FileInfo", "LocalDbutils", "dbutils"]
 
 
 class FileInfo(NamedTuple):
@@ -178,17 +175,3 @@ class LocalDbutils:
 
 
 dbutils = LocalDbutils()
-
-
-@contextmanager
-def installed() -> Iterator[None]:
-    """``dbutils`` is a builtin inside the block (unless something already defines it)."""
-    if hasattr(builtins, "dbutils"):
-        yield
-        return
-    builtins.dbutils = dbutils  # type: ignore[attr-defined]
-    try:
-        yield
-    finally:
-        if getattr(builtins, "dbutils", None) is dbutils:
-            del builtins.dbutils  # type: ignore[attr-defined]

@@ -15,8 +15,9 @@ Connect) consult the current resolver first:
   temporary view of its own name, dropped when the run ends.
 
 Because every read goes through the resolver, these reads are dependencies exactly
-like ``dlt.read`` calls. The patches are installed once, are no-ops outside a run
-(no resolver), and keep the original behaviour for every other name.
+like ``dlt.read`` calls. The wrappers are installed with the others of
+:mod:`.patches` while a pipeline is defined or run, and keep the original behaviour for
+every other name.
 """
 
 from __future__ import annotations
@@ -35,7 +36,6 @@ _IDENT = r"`?([A-Za-z_][A-Za-z0-9_]*)`?"
 _STREAM = re.compile(r"\bSTREAM\s*(?:\(\s*(?:`?LIVE`?\.)?" + _IDENT + r"\s*\)|\s+`?LIVE`?\."
                      + _IDENT + ")", re.IGNORECASE)
 _LIVE = re.compile(r"(?<![\w.`])`?LIVE`?\." + _IDENT, re.IGNORECASE)
-_installed = False
 bare_views: set[str] = set()
 """Temporary views named like a dataset, created for bare names in SQL; dropped after a run."""
 
@@ -47,7 +47,7 @@ def _dataset_of(table_name: str) -> str | None:
     return resolver.lookup(table_name)
 
 
-def _wrap_table(original: Callable[..., Any], streaming: bool) -> Callable[..., Any]:
+def wrap_table(original: Callable[..., Any], streaming: bool) -> Callable[..., Any]:
     @functools.wraps(original)
     def table(self: Any, tableName: str, *args: Any, **kwargs: Any) -> Any:
         name = _dataset_of(tableName)
@@ -56,7 +56,6 @@ def _wrap_table(original: Callable[..., Any], streaming: bool) -> Callable[..., 
             return original(self, tableName, *args, **kwargs)
         return resolver.read(name, streaming=streaming)
 
-    table.__dltflow_patched__ = True  # type: ignore[attr-defined]
     return table
 
 
@@ -117,51 +116,14 @@ def _bare_tables(query: str) -> set[str]:
     return names
 
 
-def _wrap_sql(original: Callable[..., Any]) -> Callable[..., Any]:
+def wrap_sql(original: Callable[..., Any]) -> Callable[..., Any]:
     @functools.wraps(original)
     def sql(self: Any, sqlQuery: str, *args: Any, **kwargs: Any) -> Any:
         if current_resolver() is not None and isinstance(sqlQuery, str):
             sqlQuery = rewrite_sql(self, sqlQuery)
         return original(self, sqlQuery, *args, **kwargs)
 
-    sql.__dltflow_patched__ = True  # type: ignore[attr-defined]
     return sql
-
-
-def _patch(cls: Any, attribute: str, wrapper: Callable[..., Any]) -> None:
-    original = getattr(cls, attribute, None)
-    if original is None or getattr(original, "__dltflow_patched__", False):
-        return
-    setattr(cls, attribute, wrapper(original))
-
-
-def _classes() -> list[tuple[Any, Any, Any]]:
-    from pyspark.sql.readwriter import DataFrameReader
-    from pyspark.sql.session import SparkSession
-    from pyspark.sql.streaming.readwriter import DataStreamReader
-
-    found: list[tuple[Any, Any, Any]] = [(SparkSession, DataFrameReader, DataStreamReader)]
-    try:  # Spark Connect is optional (grpc may be missing)
-        from pyspark.sql.connect.readwriter import DataFrameReader as ConnectReader
-        from pyspark.sql.connect.session import SparkSession as ConnectSession
-        from pyspark.sql.connect.streaming.readwriter import DataStreamReader as ConnectStream
-    except ImportError:
-        return found
-    found.append((ConnectSession, ConnectReader, ConnectStream))
-    return found
-
-
-def install() -> None:
-    """Route table reads through the current resolver (once per process)."""
-    global _installed
-    if _installed:
-        return
-    for session, reader, stream_reader in _classes():
-        _patch(session, "table", lambda f: _wrap_table(f, streaming=False))
-        _patch(session, "sql", _wrap_sql)
-        _patch(reader, "table", lambda f: _wrap_table(f, streaming=False))
-        _patch(stream_reader, "table", lambda f: _wrap_table(f, streaming=True))
-    _installed = True
 
 
 def drop_bare_views(spark: Any) -> None:

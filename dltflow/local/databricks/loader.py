@@ -11,7 +11,6 @@ config, then its datasets are registered.
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
@@ -20,7 +19,9 @@ from typing import TYPE_CHECKING, Any
 from dltflow.configfile import check_path_text
 from dltflow.definition_file import execute
 from dltflow.exceptions import ConfigError, GraphError
+from dltflow.graph.api import file_sink
 from dltflow.graph.elements import AppendFlow, ApplyChangesFlow, SourceLocation, Table, View
+from dltflow.local.databricks.patches import patched
 from dltflow.local.plan.registry import LocalRegistry
 
 if TYPE_CHECKING:
@@ -31,48 +32,16 @@ _STORED_KINDS = {"MaterializedView": "materialized_view", "StreamingTable": "tab
 
 
 @contextmanager
-def _dlt_module() -> Iterator[None]:
-    """``import dlt`` and ``from pyspark import pipelines as dp`` give dltflow's local DLT
-    surface inside the block (Databricks' ``dp`` has ``expect*``, AUTO CDC flows and
-    sinks, which open-source ``pyspark.pipelines`` lacks); both are restored after it."""
-    from dltflow.graph import api
-
-    missing = object()
-    package = sys.modules.get("pyspark")
-    saved = {name: sys.modules.get(name, missing) for name in _SURFACE_NAMES}
-    saved_attribute = getattr(package, "pipelines", missing) if package else missing
-    for name in _SURFACE_NAMES:
-        sys.modules[name] = api
-    if package is not None:
-        package.pipelines = api  # type: ignore[attr-defined]
-    try:
-        yield
-    finally:
-        for name, previous in saved.items():
-            if previous is missing:
-                sys.modules.pop(name, None)
-            else:
-                sys.modules[name] = previous  # type: ignore[assignment]
-        if package is not None:
-            if saved_attribute is missing:
-                vars(package).pop("pipelines", None)
-            else:
-                package.pipelines = saved_attribute  # type: ignore[attr-defined]
-
-
-_SURFACE_NAMES = ("dlt", "pyspark.pipelines")
-
-
-@contextmanager
 def declaring(registry: LocalRegistry) -> Iterator[None]:
-    """Inside the block, ``import dlt`` and ``pyspark.pipelines`` declare into ``registry``.
+    """Inside the block, ``import dlt`` and ``pyspark.pipelines`` declare into ``registry``
+(with :mod:`.patches` in place: ``dlt`` and ``pyspark.pipelines`` are dltflow's API).
 
     pyspark's own registration context is entered first (its modules are imported
     then), so code importing ``pyspark.pipelines.api`` directly still reaches
     ``registry`` through :class:`PipelinesAdapter`.
     """
     adapter = PipelinesAdapter(registry)
-    with adapter.active(), _dlt_module():
+    with patched(), adapter.active():
         yield
     adapter.flush()
 
@@ -257,6 +226,8 @@ def _dataset(output: Any, flow: Any) -> Table | View:
                              hint="decorate a function that returns a DataFrame.")
         return View(name=output.name, query=query, comment=output.comment,
                     spark_conf=dict(flow.spark_conf or {}), source_location=_loc(output))
+    if kind == "Sink":
+        return file_sink(output.name, output.format, output.options, _loc(output))
     if kind not in _STORED_KINDS:
         raise ConfigError(f"{kind} '{output.name}' is not supported by the local engine",
                           hint="sinks write to external systems; run them on a cluster.")

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from dltflow.exceptions import ConfigError, SparkStartFailed
+from dltflow.local.engines.capabilities import mark_engine
 
 if TYPE_CHECKING:
     from pyspark.sql import SparkSession
@@ -164,7 +165,7 @@ def _sail_session(log_file: Path | None) -> SparkSession:
     os.environ["SPARK_CONNECT_MODE_ENABLED"] = "1"
     session = ConnectSession.builder.remote(url).getOrCreate()
     session.conf.set("spark.sql.session.timeZone", "UTC")
-    session._dltflow_engine = "sail"  # type: ignore[attr-defined]  # engine_support reads it
+    mark_engine(session, "sail")  # type: ignore[arg-type]  # a Connect session
     return session  # type: ignore[return-value]
 
 

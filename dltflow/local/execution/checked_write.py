@@ -23,9 +23,10 @@ from typing import TYPE_CHECKING, Any
 from dltflow.exceptions import ExpectationFailed
 from dltflow.graph.elements import ExpectationSpec
 from dltflow.graph.expectations import ExpectationMetrics, observe, passes
+from dltflow.local.engines.capabilities import capabilities
 
 if TYPE_CHECKING:
-    from pyspark.sql import DataFrame, SparkSession
+    from pyspark.sql import DataFrame
 
 
 @dataclass
@@ -64,34 +65,6 @@ class FlowCounts:
                      for name, (p, f, a) in self.expectations.items())
 
 
-def can_observe(spark: SparkSession) -> bool:
-    """Whether ``spark`` gathers ``Observation`` metrics; asked once per session.
-
-    A classic session always can; a Spark Connect session is asked with a one-row
-    query, since some servers (Sail) lack it.
-    """
-    cached = getattr(spark, "_dltflow_can_observe", None)
-    if cached is None:
-        cached = hasattr(spark, "_jsparkSession") or _probe_observation(spark)
-        try:
-            spark._dltflow_can_observe = cached  # type: ignore[attr-defined]
-        except AttributeError:  # a session class with slots: ask again next time
-            pass
-    return bool(cached)
-
-
-def _probe_observation(spark: SparkSession) -> bool:
-    from pyspark.sql import Observation
-    from pyspark.sql import functions as F
-
-    probe = Observation(f"dltflow_probe_{uuid.uuid4().hex[:8]}")
-    try:
-        spark.range(1).observe(probe, F.count(F.lit(1)).alias("n")).collect()
-        return int(probe.get.get("n") or 0) == 1
-    except Exception:  # noqa: BLE001 - any failure means: cannot observe
-        return False
-
-
 def checked_write(df: DataFrame, dataset: str, specs: Sequence[ExpectationSpec],
                   write: Callable[[DataFrame], None], counts: FlowCounts, *,
                   scratch: Path) -> None:
@@ -106,7 +79,7 @@ def checked_write(df: DataFrame, dataset: str, specs: Sequence[ExpectationSpec],
         ExpectationFailed: a ``fail`` expectation was violated; the caller discards
             what ``write`` produced (it was written to staging).
     """
-    if not can_observe(df.sparkSession):
+    if not capabilities(df.sparkSession).can_observe:
         _staged_write(df, dataset, specs, write, counts, scratch)
         return
     from pyspark.sql import Observation

@@ -20,6 +20,8 @@ if TYPE_CHECKING:
     from pyspark.sql import DataFrame, SparkSession
 
     from dltflow.graph.elements import ExpectationSpec, Table
+    from dltflow.local.engines.capabilities import Capabilities
+    from dltflow.local.execution.micro_batches import MicroBatches
     from dltflow.local.plan.build import ExecutionPlan, PlanStep
     from dltflow.local.plan.flows import AppendFlowPlan, QueryFlow
     from dltflow.local.storage import Warehouse
@@ -33,18 +35,20 @@ class RunContext:
         spark: the session to run on.
         plan: the checked plan.
         warehouse: where tables, state and checkpoints live.
+        capabilities: what the session's engine can do (worked out once, at the start).
+        micro_batches: how streaming flows run (Structured Streaming or dltflow's
+            incremental reads).
         views: the views computed so far in this update, by name.
         full_refresh: True to reset every streaming dataset, or the names to reset.
-        incremental: streaming flows run by dltflow's own incremental reads
-            (:mod:`dltflow.local.streaming`) instead of Structured Streaming.
     """
 
     spark: SparkSession
     plan: ExecutionPlan
     warehouse: Warehouse
+    capabilities: Capabilities
+    micro_batches: MicroBatches
     views: dict[str, DataFrame] = field(default_factory=dict)
     full_refresh: bool | Collection[str] = False
-    incremental: bool = False
     stream_view_reads: dict[str, Callable[[], DataFrame]] = field(default_factory=dict)
     """Streaming views under incremental reads: what a reader's micro-batch reads of
     each (the view's query called again, so it reads that reader's new files; or the

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from dltflow.graph.elements import Table, View
+from dltflow.graph.elements import Sink, Table, View
 from dltflow.local.events import DatasetDefined, FlowDefined
 from dltflow.local.plan.build import ExecutionPlan, PartialPlan, PlanStep
 
@@ -15,6 +15,8 @@ QUARANTINE_SUFFIX = "_quarantine"
 
 
 def _kind(step: PlanStep) -> str:
+    if isinstance(step.dataset, Sink):
+        return "sink"
     if isinstance(step.dataset, View):
         return "view"
     if isinstance(step.dataset, Table) and step.dataset.kind == "materialized_view":

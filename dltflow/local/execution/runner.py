@@ -15,10 +15,12 @@ from contextlib import contextmanager
 from typing import TYPE_CHECKING
 
 from dltflow.causes import describe_failure
+from dltflow.local.engines.capabilities import capabilities
 from dltflow.local.events import Event, FlowFinished, FlowStarted
 from dltflow.local.execution.checked_write import FlowCounts
 from dltflow.local.execution.context import RunContext
 from dltflow.local.execution.flows import execute
+from dltflow.local.execution.micro_batches import micro_batches
 from dltflow.local.plan.registry import resolving
 
 if TYPE_CHECKING:
@@ -53,14 +55,16 @@ class Runner:
         warehouse: where tables, state and checkpoints live.
         emit: receives every event as it happens.
         full_refresh: True to reset every streaming table, or the names to reset.
-        incremental: run streaming flows by dltflow's incremental reads.
+        streaming: how streaming flows run, ``structured`` or ``incremental``.
     """
 
     def __init__(self, spark: SparkSession, plan: ExecutionPlan, warehouse: Warehouse,
                  emit: Callable[[Event], None], *,
-                 full_refresh: bool | Collection[str] = False, incremental: bool = False) -> None:
-        self.context = RunContext(spark, plan, warehouse, full_refresh=full_refresh,
-                                  incremental=incremental)
+                 full_refresh: bool | Collection[str] = False,
+                 streaming: str = "structured") -> None:
+        self.context = RunContext(spark, plan, warehouse, capabilities(spark),
+                                  micro_batches(streaming, capabilities(spark).engine),
+                                  full_refresh=full_refresh)
         self.emit = emit
         self.failed: set[str] = set()
         self.errors: list[BaseException] = []

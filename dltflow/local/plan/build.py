@@ -11,14 +11,14 @@ the datasets and the ``file:line`` of the declaration, before anything is writte
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from contextlib import suppress
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
 from dltflow.causes import call_user_code
 from dltflow.exceptions import ConfigError, DatasetFailed, DLTException, GraphError
-from dltflow.graph.elements import Dataset, Flow, Table, View
+from dltflow.graph.elements import Dataset, Flow, Sink, Table, View
+from dltflow.local.engines.capabilities import jvm_handles
 from dltflow.local.plan.errors import check_constraints, combined
 from dltflow.local.plan.flows import PlannedFlow, QueryFlow, flows_by_target, lookup_name
 from dltflow.local.plan.inputs import external_inputs
@@ -181,6 +181,13 @@ class _Analyzer:
                 if reader else f"'{name}' is not a dataset of this pipeline",
                 names=[n for n in (reader, name) if n], location=where,
                 hint=f"declare '{name}' (or fix the name); declared: {sorted(self.datasets)}.")
+        if isinstance(self.datasets[name], Sink):
+            raise GraphError(
+                f"'{reader}' reads sink '{name}': a sink's rows leave the pipeline, so no "
+                "dataset can read them" if reader else f"sink '{name}' cannot be read",
+                names=[n for n in (reader, name) if n],
+                location=_location(self.datasets[reader]) if reader else None,
+                hint="read the dataset that feeds the sink instead.")
         step = self.analyse(name)
         if self._reads:
             self._reads[-1].add(name)
@@ -280,30 +287,14 @@ def empty_frame(spark: SparkSession, schema: StructType) -> DataFrame:
     on a classic session, paid on every run); a classic session builds the empty
     relation directly in the JVM instead. Spark Connect builds it client-side anyway.
     """
-    jsession = getattr(spark, "_jsparkSession", None)
-    classes = _jvm_classes(spark) if jsession is not None else None
-    if jsession is None or classes is None:
+    handles = jvm_handles(spark)
+    if handles is None:
         return spark.createDataFrame([], schema)
     from pyspark.sql import DataFrame
 
-    data_type, array_list = classes
+    data_type, array_list = handles.empty_frame_classes
     jschema = data_type.fromJson(schema.json())
-    return DataFrame(jsession.createDataFrame(array_list(), jschema), spark)
-
-
-def _jvm_classes(spark: SparkSession) -> tuple[Any, Any] | None:
-    """The JVM classes :func:`empty_frame` uses, looked up once per session (each step
-    of a class path is a py4j round trip); None without a JVM."""
-    cached = getattr(spark, "_dltflow_empty_classes", None)
-    if cached is not None:
-        return cached  # type: ignore[no-any-return]
-    jvm = getattr(spark, "_jvm", None)
-    if jvm is None:
-        return None
-    cached = (jvm.org.apache.spark.sql.types.DataType, jvm.java.util.ArrayList)
-    with suppress(AttributeError):  # a session class with slots: look them up each time
-        spark._dltflow_empty_classes = cached  # type: ignore[attr-defined]
-    return cached
+    return DataFrame(handles.session.createDataFrame(array_list(), jschema), spark)
 
 
 def _is_streaming(df: DataFrame | None) -> bool:

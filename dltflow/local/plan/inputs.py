@@ -14,6 +14,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
+from dltflow.local.engines.capabilities import classic_frame
+
 if TYPE_CHECKING:
     from pyspark.sql import DataFrame
 
@@ -81,7 +83,7 @@ def external_inputs(df: DataFrame | None, *, ignore: Path | None = None
     Returns:
         The inputs; empty when the session does not expose its plans (Spark Connect).
     """
-    jdf = getattr(df, "_jdf", None)
+    jdf = classic_frame(df) if df is not None else None
     if jdf is None:
         return ()
     try:

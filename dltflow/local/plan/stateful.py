@@ -10,6 +10,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
+from dltflow.local.engines.capabilities import classic_frame
+
 if TYPE_CHECKING:
     from pyspark.sql import DataFrame
 
@@ -43,7 +45,7 @@ def stateful_operator(df: DataFrame | None) -> str | None:
     """
     if df is None or not df.isStreaming:
         return None
-    jdf = getattr(df, "_jdf", None)
+    jdf = classic_frame(df)
     try:
         if jdf is not None:
             return _classic_stateful(jdf.queryExecution().analyzed())

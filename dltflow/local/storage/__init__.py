@@ -7,7 +7,8 @@
 
 from __future__ import annotations
 
-from dltflow.local.storage.layout import FORMATS, META_FILE, ONCE, VIEW_ROWS
+from dltflow.local.engines.capabilities import FORMATS
+from dltflow.local.storage.layout import META_FILE, ONCE, VIEW_ROWS
 from dltflow.local.storage.lock import lock_timeout, warehouse_lock
 from dltflow.local.storage.safepath import inside
 from dltflow.local.storage.warehouse import Warehouse

@@ -62,12 +62,10 @@ class CatalogTables(TableLayout):
         """A classic session's catalog and the classes naming its tables, through py4j
         (looked up once: each step of a JVM class path is a round trip); None on Spark
         Connect."""
-        jsession = getattr(self.spark, "_jsparkSession", None)
-        jvm = getattr(self.spark, "_jvm", None)
-        if jsession is None or jvm is None:
-            return None
-        return (jsession.sessionState().catalog(),
-                jvm.org.apache.spark.sql.catalyst.TableIdentifier, jvm.scala.Some)
+        from dltflow.local.engines.capabilities import jvm_handles
+
+        handles = jvm_handles(self.spark)
+        return handles.catalog if handles is not None else None
 
     def _session_catalog(self, name: str) -> tuple[Any, Any] | None:
         """A classic session's catalog and the identifier of ``name`` in it, or None on

@@ -28,6 +28,7 @@ STEPS = (
     "publish.renamed",    # the version folder is in place, the pointer not yet switched
     "publish.switched",   # the pointer names the new version; old ones not yet deleted
     "batch.returned",     # the micro-batch is done; Spark has not yet checkpointed it
+    "sink.called",        # a foreach_batch_sink function returned; its batch is not yet marked
 )
 """Every step name, in protocol order (tests iterate over these)."""
 

@@ -29,6 +29,7 @@ from typing import TYPE_CHECKING, Any
 from dltflow.configfile import check_path_text
 from dltflow.exceptions import InvalidNameError, UnsafePathError
 from dltflow.graph.names import validate_name, validate_name_part
+from dltflow.local.engines.capabilities import FORMATS
 from dltflow.local.storage.safepath import inside
 
 if TYPE_CHECKING:
@@ -47,7 +48,6 @@ _DESTINATION = "_destination"
 """In a commit folder: the folder (relative to the table's) its files go to."""
 ONCE = "once"
 """The commit key of a ``once=True`` flow's single batch."""
-FORMATS = ("parquet", "delta")
 
 
 def _quote(identifier: str) -> str:

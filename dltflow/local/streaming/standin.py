@@ -25,7 +25,6 @@ if TYPE_CHECKING:
 
 __all__ = ["IncrementalStreamReader", "reading", "register_source"]
 
-_installed = False
 _SOURCES: dict[str, Callable[[SparkSession], Any]] = {}
 
 
@@ -41,7 +40,6 @@ def register_source(name: str, reader: Callable[[SparkSession], Any]) -> None:
 @contextmanager
 def reading(files: BatchFiles) -> Iterator[BatchFiles]:
     """Streaming reads inside the block read ``files``' new files, as batch DataFrames."""
-    _install()
     with building(files):
         yield files
 
@@ -148,7 +146,7 @@ def _catalog_files(spark: SparkSession, name: str) -> tuple[str | None, str | No
     return (provider.lower() if provider else None), location
 
 
-def _wrap_read_stream(original: property) -> property:
+def wrap_read_stream(original: property) -> property:
     @functools.wraps(original.fget)  # type: ignore[arg-type]
     def read_stream(self: Any) -> Any:
         files = current_batch()
@@ -156,28 +154,4 @@ def _wrap_read_stream(original: property) -> property:
             return IncrementalStreamReader(self, files)
         return original.fget(self)  # type: ignore[misc]
 
-    read_stream.__dltflow_patched__ = True  # type: ignore[attr-defined]
     return property(read_stream)
-
-
-def _install() -> None:
-    """Route ``spark.readStream`` to :class:`IncrementalStreamReader` inside
-    :func:`reading` (once per process; a no-op outside it)."""
-    global _installed
-    if _installed:
-        return
-    from pyspark.sql.session import SparkSession
-
-    sessions: list[Any] = [SparkSession]
-    try:  # Spark Connect is optional (grpc may be missing)
-        from pyspark.sql.connect.session import SparkSession as ConnectSession
-
-        sessions.append(ConnectSession)
-    except ImportError:
-        pass
-    for cls in sessions:
-        original = cls.__dict__.get("readStream")
-        if isinstance(original, property) and not getattr(original.fget, "__dltflow_patched__",
-                                                          False):
-            cls.readStream = _wrap_read_stream(original)
-    _installed = True

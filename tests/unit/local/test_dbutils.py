@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 
 from dltflow.exceptions import ConfigError, DLTException
-from dltflow.local.databricks.dbutils import dbutils, installed
+from dltflow.local.databricks.dbutils import dbutils
+from dltflow.local.databricks.patches import patched
 
 
 def test_fs_on_local_paths(tmp_path):
@@ -44,6 +45,6 @@ def test_widgets_outside_a_run_name_the_key():
 def test_installed_makes_dbutils_a_builtin_only_inside():
     import builtins
 
-    with installed():
+    with patched():
         assert builtins.dbutils is dbutils  # type: ignore[attr-defined]
     assert not hasattr(builtins, "dbutils")

@@ -1,133 +1,42 @@
 """Executor of streaming tables' queries and append flows, and the micro-batch loop.
 
-A streaming query runs with ``foreachBatch`` and ``trigger(availableNow=True)`` and a
-checkpoint per flow under the table's folder, so each run processes only the input
-that arrived since the previous one, then stops. Every micro-batch is written to
-staging, its expectations counted and checked, and only then committed to the table
-together with its batch id (:meth:`~dltflow.local.storage.Warehouse.commit_batch`),
-so a batch replayed after a crash is never appended twice. An exception raised
-inside a micro-batch stops the stream before its checkpoint commits, and is re-raised
-as is. With incremental reads (Sail, or ``--streaming incremental``) the loop is
-dltflow's own (:func:`incremental_batches`), committing through the same protocol.
+Micro-batches come from the run's strategy (:mod:`dltflow.local.execution.micro_batches`),
+so each run processes only the input that arrived since the previous one, then stops.
+Every micro-batch is written to staging, its expectations counted and checked, and only
+then committed to the table together with its batch id
+(:meth:`~dltflow.local.storage.Warehouse.commit_batch`), so a batch replayed after a
+crash is never appended twice. An exception raised inside a micro-batch stops the
+stream before its checkpoint commits, and is re-raised as is.
 """
 
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable
-from pathlib import Path
 from typing import TYPE_CHECKING
 
-from dltflow.exceptions import ConfigError
+from dltflow.causes import call_user_code
+from dltflow.graph.elements import Sink
 from dltflow.local.execution.checked_write import FlowCounts, checked_write
 from dltflow.local.execution.context import writer
 from dltflow.local.storage import ONCE
 from dltflow.local.storage.failpoints import reached
-from dltflow.local.streaming.batch import BatchFiles
-from dltflow.local.streaming.offsets import OFFSETS, OffsetLog
-from dltflow.local.streaming.standin import reading
 
 if TYPE_CHECKING:
     from pyspark.sql import DataFrame
 
+    from dltflow.graph.elements import SinkHandler
     from dltflow.local.execution.context import RunContext
     from dltflow.local.plan.build import PlanStep
     from dltflow.local.plan.flows import AppendFlowPlan, PlannedFlow, QueryFlow
 
 
-def stream_batches(ctx: RunContext, df: DataFrame, step: PlanStep, flow: PlannedFlow,
-                   each: Callable[[DataFrame, int], None], *,
-                   output_mode: str = "append") -> None:
-    """Run ``each`` on every new micro-batch of ``df`` (available-now), then stop.
-
-    ``each`` must commit the batch's output together with its id (so that
-    :meth:`~dltflow.local.storage.Warehouse.batch_done` knows it); a batch found done
-    (replayed after a crash) is skipped.
-    """
-    errors: list[BaseException] = []
-    checkpoint = ctx.warehouse.checkpoint(step.name, flow.name)
-    _same_mode(checkpoint / OFFSETS, step, "incremental reads", "structured")
-
-    def guarded(batch: DataFrame, batch_id: int) -> None:
-        if ctx.warehouse.batch_done(step.name, flow.name, batch_id):
-            return
-        try:
-            each(batch, batch_id)
-        except BaseException as err:
-            errors.append(err)
-            raise
-        reached("batch.returned", step.name)
-
-    query = (df.writeStream.foreachBatch(guarded).outputMode(output_mode)
-             .option("checkpointLocation", str(checkpoint))
-             .trigger(availableNow=True).start())
-    try:
-        query.awaitTermination()
-    except Exception:
-        if errors:
-            raise errors[0] from None
-        raise
-    if errors:
-        raise errors[0]
-
-
-def incremental_batches(ctx: RunContext, step: PlanStep, flow: PlannedFlow,
-                        build: Callable[[], DataFrame],
-                        each: Callable[[DataFrame, int], None]) -> None:
-    """Run ``each`` on micro-batches of the new files ``build``'s query reads, until
-    none is left: :func:`stream_batches` by dltflow's own incremental reads.
-
-    A batch's files are logged before it runs and its output commits with its id, so a
-    batch that never committed is replayed with exactly its files, and one that did is
-    never repeated (see :mod:`dltflow.local.streaming`).
-    """
-    from dltflow.local.engines.capabilities import engine_of
-
-    checkpoint = ctx.warehouse.checkpoint(step.name, flow.name)
-    _same_mode(checkpoint / "offsets", step, "Structured Streaming", "incremental")
-    log = OffsetLog(checkpoint / OFFSETS)
-    while True:
-        batch_id, replay = log.next_batch(
-            lambda done: ctx.warehouse.batch_done(step.name, flow.name, done))
-        files = BatchFiles(log.consumed(batch_id), replay, step.name, engine_of(ctx.spark))
-        with reading(files):
-            df = build()
-        if replay is None:
-            if not files.anything:
-                return
-            log.write(batch_id, files.taken)
-        each(df, batch_id)
-        reached("batch.returned", step.name)
-        if replay is None and not files.held_back:
-            return
-
-
-def _same_mode(other: Path, step: PlanStep, used: str, now: str) -> None:
-    """A flow's progress is kept by the streaming mode that made it: switching modes
-    would read its input again, so it needs a full refresh of the table."""
-    if other.exists():
-        raise ConfigError(f"streaming table '{step.name}' was last updated with {used}; "
-                          f"its progress cannot carry over to --streaming {now}",
-                          hint=f"run with --full-refresh {step.name} to switch, or keep "
-                               "the mode it was built with.")
-
-
-def for_each_batch(ctx: RunContext, step: PlanStep, flow: PlannedFlow,
-                   build: Callable[[], DataFrame],
-                   each: Callable[[DataFrame, int], None]) -> None:
-    """Run ``each`` on every new micro-batch of the stream ``build`` returns, by the
-    run's streaming mode."""
-    if ctx.incremental:
-        incremental_batches(ctx, step, flow, build, each)
-    else:
-        stream_batches(ctx, build(), step, flow, each)
-
-
 def run_append(ctx: RunContext, step: PlanStep, flow: QueryFlow | AppendFlowPlan,
                counts: FlowCounts) -> str:
-    """Append the flow's new rows to its streaming table."""
+    """Append the flow's new rows to its streaming table (or sink)."""
     if flow.once and ctx.warehouse.once_done(step.name, flow.name):
         return "SKIPPED"
+    if isinstance(step.dataset, Sink) and step.dataset.handler is not None:
+        return _run_foreach_batch(ctx, step, flow, step.dataset.handler, counts)
     table = ctx.ensure_table(step)
     specs = table.expectations
 
@@ -141,19 +50,49 @@ def run_append(ctx: RunContext, step: PlanStep, flow: QueryFlow | AppendFlowPlan
                else f"run_{uuid.uuid4().hex}")
         ctx.warehouse.commit_batch(step.name, flow.name, key, staged)
 
-    if flow.streaming and ctx.incremental:
-        incremental_batches(ctx, step, flow, lambda: ctx.query(step, flow), append)
+    if flow.streaming and ctx.micro_batches.rebuilds_query:
+        ctx.micro_batches.run(ctx.warehouse, step, flow, lambda: ctx.query(step, flow), append)
         return "COMPLETED"
     df = ctx.query(step, flow)
     if df.isStreaming:
         try:
-            stream_batches(ctx, df, step, flow, append)
+            ctx.micro_batches.run(ctx.warehouse, step, flow, lambda: df, append)
         except Exception as err:
             if "STREAMING_OUTPUT_MODE" not in str(err):
                 raise
             _stream_complete(ctx, df, step, flow, counts)
     else:
         append(df)  # a once=True flow is marked done by its commit
+    return "COMPLETED"
+
+
+def _run_foreach_batch(ctx: RunContext, step: PlanStep, flow: QueryFlow | AppendFlowPlan,
+                       handler: SinkHandler, counts: FlowCounts) -> str:
+    """Hand each new micro-batch to a ``foreach_batch_sink`` function, then record the
+    batch as done: a batch recorded is never handed over again (a crash inside the call,
+    before it is recorded, hands over the same batch id and rows again)."""
+    name = handler.__name__ if hasattr(handler, "__name__") else step.name
+    counts.output_rows = 0
+
+    def hand_over(batch: DataFrame, batch_id: int | None = None) -> None:
+        rows = batch.count()  # what the sink was given (its own writes are its own)
+        call_user_code(step.name, name, lambda: handler(batch, 0 if batch_id is None
+                                                        else batch_id))
+        reached("sink.called", step.name)
+        counts.output_rows = (counts.output_rows or 0) + rows
+        if batch_id is not None:
+            ctx.warehouse.mark_batch(step.name, flow.name, batch_id)
+        elif flow.once:
+            ctx.warehouse.mark_once(step.name, flow.name)
+
+    if flow.streaming and ctx.micro_batches.rebuilds_query:
+        ctx.micro_batches.run(ctx.warehouse, step, flow, lambda: ctx.query(step, flow), hand_over)
+        return "COMPLETED"
+    df = ctx.query(step, flow)
+    if df.isStreaming:
+        ctx.micro_batches.run(ctx.warehouse, step, flow, lambda: df, hand_over)
+    else:
+        hand_over(df)
     return "COMPLETED"
 
 
@@ -168,4 +107,4 @@ def _stream_complete(ctx: RunContext, df: DataFrame, step: PlanStep, flow: Plann
         counts.output_rows, counts.dropped_rows = latest.output_rows, latest.dropped_rows
         counts.expectations = latest.expectations
 
-    stream_batches(ctx, df, step, flow, replace, output_mode="complete")
+    ctx.micro_batches.run(ctx.warehouse, step, flow, lambda: df, replace, output_mode="complete")

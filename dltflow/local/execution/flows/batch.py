@@ -18,20 +18,20 @@ def run_view(ctx: RunContext, step: PlanStep, flow: QueryFlow, counts: FlowCount
     """Compute a view; its expectations are counted (one no-op write) but nothing stored."""
     df = ctx.query(step, flow)
     specs = step.dataset.expectations
-    if ctx.incremental and df.isStreaming and not specs:
+    if ctx.micro_batches.rebuilds_query and df.isStreaming and not specs:
         # recomputed inside each reader's micro-batch: it reads that reader's new files
         ctx.stream_view_reads[step.name] = lambda: ctx.query(step, flow)
     elif specs and df.isStreaming:  # checked and counted per micro-batch, kept for readers
         from dltflow.local.execution import stream_views
-        from dltflow.local.execution.flows.append import for_each_batch
 
         if ctx.refreshing(step.name):
             stream_views.reset(ctx.warehouse, step.name)
+        build = ((lambda: ctx.query(step, flow)) if ctx.micro_batches.rebuilds_query
+                 else (lambda: df))
         ctx.views[step.name] = stream_views.checked_stream(
             ctx.spark, ctx.warehouse, step.name, flow.name, df.schema, specs,
-            lambda each: for_each_batch(ctx, step, flow, lambda: ctx.query(step, flow)
-                                        if ctx.incremental else df, each), counts)
-        if ctx.incremental:  # readers read the kept rows' new files
+            lambda each: ctx.micro_batches.run(ctx.warehouse, step, flow, build, each), counts)
+        if ctx.micro_batches.rebuilds_query:  # readers read the kept rows' new files
             folder, schema = stream_views.view_folder(ctx.warehouse, step.name), df.schema
             ctx.stream_view_reads[step.name] = lambda: read_folder(ctx.spark, folder, schema)
         return "COMPLETED"

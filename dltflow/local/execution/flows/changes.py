@@ -13,7 +13,6 @@ from typing import TYPE_CHECKING, Any
 from dltflow.local import cdc
 from dltflow.local.execution.checked_write import FlowCounts, checked_write
 from dltflow.local.execution.context import writer
-from dltflow.local.execution.flows.append import for_each_batch
 
 if TYPE_CHECKING:
     from pyspark.sql import DataFrame
@@ -69,8 +68,8 @@ def run_apply_changes(ctx: RunContext, step: PlanStep, flow: ChangesFlowPlan,
                   progress=None if batch_id is None else (flow.name, batch_id))
 
     if streaming:
-        for_each_batch(ctx, step, flow, lambda: ctx.read(element.source, streaming=True),
-                       apply)
+        ctx.micro_batches.run(ctx.warehouse, step, flow,
+                              lambda: ctx.read(element.source, streaming=True), apply)
     else:  # a batch source holds the whole history: recompute from scratch
         apply(ctx.read(element.source), fresh=True)
     if element.once:
