@@ -179,9 +179,11 @@ def plan_bundle_export(spec: DeploymentSpec, workflow: str | None = None, *,
     key = resource_key(wf.name)
     files: list[BundleFile] = []
     libraries = [*wf.settings.get("libraries", [])]
-    libraries += [{"file": {"path": f"../{project_relative(root, item.python_file)}"}}
-                  for item, task in zip(wf.tasks.items, tasks, strict=True)
+    libraries += [{"file": {"path": f"../{project_relative(root, str(item.python_file))}"}}
+                  for item, task in zip(wf.tasks.code_items, tasks, strict=True)
                   if not task.class_name]
+    libraries += [{"file": {"path": f"../{rel}"}} for item in wf.tasks.items
+                  if item.is_library for rel in item.library_files(root)]
     classes = [task for task in tasks if task.class_name]
     dependencies, installs = dependency_lines(root, wf)
     shipped: list[str] = []
@@ -263,7 +265,8 @@ def _sync_warnings(root: Path, wf: Workflow, written: list[str]) -> list[str]:
     """Files the pipeline needs that ``databricks bundle deploy`` would not sync: the
     CLI leaves out what git ignores."""
     rules = UploadRules(root)
-    needed = [project_relative(root, i.python_file) for i in wf.tasks.items]
+    needed = [project_relative(root, str(i.python_file)) for i in wf.tasks.code_items]
+    needed += [rel for i in wf.tasks.items if i.is_library for rel in i.library_files(root)]
     needed += [project_relative(root, i.conf_path) for i in wf.tasks.items if i.conf_path]
     needed += [project_relative(root, d.path) for d in wf.tasks.dependencies
                if d.is_local_file and d.path]

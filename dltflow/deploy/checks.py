@@ -53,6 +53,11 @@ def check_deployment(spec: DeploymentSpec, workflows: Sequence[Workflow] | None 
     for wf in workflows if workflows is not None else spec.workflows:
         for i, item in enumerate(wf.tasks.items):
             where = workflow_label(spec, wf)
+            if item.is_library:
+                problems += [f"{where}: field 'tasks.items[{i}].{item.library_field}' {p}"
+                             for p in sql_problems(spec.project_root, item,
+                                                   wf.settings.get("configuration"))]
+                continue
             problems += [f"{where}: field 'tasks.items[{i}].{field}' {p}" for field, p in
                          task_problems(spec.project_root, item, default_launch_method, rules)]
         if wf.settings.get("serverless") is True and (artifact_path or "").startswith("dbfs:"):
@@ -65,10 +70,29 @@ def check_deployment(spec: DeploymentSpec, workflows: Sequence[Workflow] | None 
                                "again; nothing was uploaded.")
 
 
+def sql_problems(root: Path, item: TaskItem,
+                 configuration: Mapping[str, Any] | None = None) -> list[str]:
+    """A library task's SQL files that do not parse, each with its line and the
+    parser's message; ``${key}`` reads the workflow's ``configuration`` (Python files of
+    a folder are run, not checked, here)."""
+    from dltflow.sql import SqlParseError, parse_text
+
+    problems = []
+    for rel in item.library_files(root):
+        if not rel.endswith(".sql"):
+            continue
+        try:
+            parse_text((root / rel).read_text(encoding="utf-8"), rel,
+                       {str(k): str(v) for k, v in (configuration or {}).items()})
+        except SqlParseError as err:
+            problems.append(f"({rel}): {err}")
+    return problems
+
+
 def task_problems(root: Path, item: TaskItem, default_launch_method: str | None = None,
                   rules: UploadRules | None = None) -> list[tuple[str, str]]:
     """Problems of one task (its class, its config, the config's methods) by field."""
-    python_file = project_relative(root, item.python_file)
+    python_file = project_relative(root, str(item.python_file))
     try:
         resolved = resolve_task(root, python_file, item.class_name, default_launch_method)
     except ConfigError as err:

@@ -60,10 +60,16 @@ class DeploymentDefinition:
     Args:
         name: ``<deployment file stem>:<environment>``.
         tasks: the tasks, in the order the notebooks run them.
+        sources: the files of ``sql_file`` and ``folder`` tasks (absolute paths), which
+            the pipeline runs itself: the local engine loads them after the tasks, as
+            it loads files given to ``dltflow run``.
+        parameters: every selected workflow's ``configuration:``.
     """
 
     name: str
     tasks: tuple[DeploymentTask, ...]
+    sources: tuple[str, ...] = ()
+    parameters: tuple[tuple[str, str], ...] = ()
 
     def __call__(self) -> None:
         for task in self.tasks:
@@ -73,7 +79,7 @@ class DeploymentDefinition:
     def configuration(self) -> dict[str, str]:
         """The workflows' ``configuration:`` (pipeline parameters, as on Databricks); the
         local engine applies it underneath the values a run is given explicitly."""
-        return {key: value for task in self.tasks for key, value in task.configuration}
+        return dict(self.parameters)
 
     @property
     def __name__(self) -> str:  # the engine names a definition by its __name__
@@ -103,12 +109,16 @@ def deployment_definition(deployment_file: str | Path, environment: str, *,
     spec = load_deployment(file, environment, project_root=root)
     default_method = (load_project(root).include.code.launch_method
                       if (root / "dltflow.yml").is_file() else None)
+    chosen = spec.select(workflows)
     tasks = tuple(DeploymentTask(wf.name, str(spec.project_root), task,
                                  _configuration(wf.settings))
-                  for wf in spec.select(workflows)
+                  for wf in chosen
                   for task in resolve_tasks(spec.project_root, wf,
                                             default_launch_method=default_method))
-    return DeploymentDefinition(f"{file.stem}:{environment}", tasks)
+    sources = tuple(str(spec.project_root / rel) for wf in chosen for item in wf.tasks.items
+                    if item.is_library for rel in item.library_files(spec.project_root))
+    parameters = tuple(pair for wf in chosen for pair in _configuration(wf.settings))
+    return DeploymentDefinition(f"{file.stem}:{environment}", tasks, sources, parameters)
 
 
 def _configuration(settings: dict[str, Any]) -> tuple[tuple[str, str], ...]:

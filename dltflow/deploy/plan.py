@@ -136,8 +136,8 @@ def plan_deployment(spec: DeploymentSpec, target: DeployTarget, *,
     resolved = {wf.name: resolve_tasks(root, wf, default_launch_method=target.launch_method)
                 for wf in chosen}
     shipped = [*wheels, *([project_wheel] if project_wheel is not None else [])]
-    plain = frozenset(project_relative(root, item.python_file) for wf in chosen
-                      for item, task in zip(wf.tasks.items, resolved[wf.name], strict=True)
+    plain = frozenset(project_relative(root, str(item.python_file)) for wf in chosen
+                      for item, task in zip(wf.tasks.code_items, resolved[wf.name], strict=True)
                       if not task.class_name)
     files = collect_files(root, chosen, target, source=str(spec.path),
                           loose_code=project_wheel is None, plain_sources=plain)
@@ -170,7 +170,10 @@ def plan_deployment(spec: DeploymentSpec, target: DeployTarget, *,
         name = name_prefix + wf.name
         nb_digest = hashlib.sha256(source.encode()).hexdigest()[:12]
         nb_path = notebooks_dir.child(f"{_slug(name)}-{nb_digest}")
-        libraries = [*wf.settings.get("libraries", []), {"notebook": {"path": nb_path.api_path}}]
+        libraries = [*wf.settings.get("libraries", []),
+                     *_source_libraries(spec, wf, artifact_root)]
+        if tasks:  # a workflow of SQL files and folders alone needs no notebook
+            libraries.append({"notebook": {"path": nb_path.api_path}})
         environment = dict(wf.settings.get("environment") or {})
         environment["dependencies"] = [*wheel_paths, *dependencies,
                                        *environment.get("dependencies", [])]
@@ -178,6 +181,32 @@ def plan_deployment(spec: DeploymentSpec, target: DeployTarget, *,
                     "environment": environment}
         plans.append(WorkflowPlan(name, settings, source, nb_path, tasks))
     return DeploymentPlan(spec.environment, digest, artifact_root, files, tuple(plans))
+
+
+def _source_libraries(spec: DeploymentSpec, wf: Workflow, artifact_root: RemotePath
+                      ) -> list[dict[str, Any]]:
+    """The ``file`` libraries of a workflow's ``sql_file`` and ``folder`` tasks: each of
+    their files, as uploaded (the pipeline runs them itself, as Databricks runs a
+    pipeline's source files). One ``file`` entry per file rather than one ``glob``: the
+    API does not allow ``glob`` beside the notebook library.
+
+    Raises:
+        ConfigError: the artifacts do not go to workspace files (a pipeline's source
+            files must be workspace files).
+    """
+    libraries: list[dict[str, Any]] = []
+    for i, item in enumerate(wf.tasks.items):
+        if not item.is_library:
+            continue
+        if artifact_root.kind != "workspace":
+            raise ConfigError(
+                f"{workflow_label(spec, wf)}: field 'tasks.items[{i}].{item.library_field}': "
+                f"a pipeline's SQL and source files must be workspace files, but "
+                f"artifact_path puts them in {artifact_root.display}", source=str(spec.path),
+                hint="set artifact_path in dltflow.yml to a /Workspace/... folder.")
+        libraries += [{"file": {"path": artifact_root.child(rel).api_path}}
+                      for rel in item.library_files(spec.project_root)]
+    return libraries
 
 
 def _check_in_wheel(spec: DeploymentSpec, wf: Workflow, tasks: Sequence[NotebookTask],
@@ -224,7 +253,11 @@ def collect_files(root: Path, workflows: Iterable[Workflow], target: DeployTarge
     for wf in workflows:
         for i, item in enumerate(wf.tasks.items):
             where = f"{wf.name}: tasks.items[{i}]"
-            python_file = project_relative(root, item.python_file)
+            if item.is_library:  # the pipeline's own source files: always uploaded
+                named += [(f"{where}.{item.library_field}", rel)
+                          for rel in item.library_files(root)]
+                continue
+            python_file = project_relative(root, str(item.python_file))
             if loose_code or python_file in plain_sources:
                 named.append((f"{where}.python_file", python_file))
                 paths.update(_package_inits(root, python_file))

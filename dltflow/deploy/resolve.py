@@ -167,8 +167,9 @@ def resolve_tasks(root: Path, workflow: Workflow, *,
         default_launch_method: the project's launch method, for tasks that set none.
     """
     tasks = []
-    for item in workflow.tasks.items:
-        resolved = resolve_task(root, project_relative(root, item.python_file), item.class_name,
+    for item in workflow.tasks.code_items:  # sql_file / folder tasks are libraries
+        resolved = resolve_task(root, project_relative(root, str(item.python_file)),
+                                item.class_name,
                                 default_launch_method)
         conf = item.conf_path
         tasks.append(NotebookTask(

@@ -14,6 +14,8 @@ accepts, see :mod:`dltflow.deploy.settings`) plus ``tasks``::
                 parameters: ["--conf", "conf/simple.yml"]   # or config_path: ...
                 class_name: SimplePipeline                  # optional
                 launch_method: launch                       # optional
+              - sql_file: my_project/pipelines/orders.sql     # a pipeline SQL file
+              - folder: my_project/transformations            # every .py and .sql in it
             dependencies:
               - whl: /Volumes/main/libs/my_lib-0.1-py3-none-any.whl
               - pypi: {package: pyyaml, repo: https://my.index/simple}
@@ -84,19 +86,67 @@ class Dependency(StrictModel):
 
 
 
+SOURCE_SUFFIXES = (".py", ".sql")
+"""What a ``folder`` task contributes: its Python and SQL files, as a pipeline's glob."""
+
+
 class TaskItem(StrictModel):
-    """One pipeline class to run: ``python_file`` plus ``parameters`` or ``config_path``.
+    """One task: a pipeline class or DLT file the notebook runs (``python_file`` plus
+    ``parameters`` or ``config_path``), or source files the pipeline runs itself as its
+    ``libraries`` (``sql_file``, or a ``folder`` of ``.py`` and ``.sql`` files).
 
     Fields: ``python_file``, ``parameters`` (argv, e.g. ``["--conf", "conf/x.yml"]``),
     ``config_path``, ``class_name`` (when the file has several pipeline classes),
-    ``launch_method`` (default: the project's, else ``register_datasets``).
+    ``launch_method`` (default: the project's, else ``register_datasets``); or
+    ``sql_file``; or ``folder``.
     """
 
-    python_file: str
+    python_file: str | None = None
+    sql_file: str | None = None
+    folder: str | None = None
     parameters: list[str] = Field(default_factory=list)
     config_path: str | None = None
     class_name: str | None = Field(default=None, pattern=r"^[A-Za-z_][A-Za-z0-9_]*$")
     launch_method: str | None = Field(default=None, pattern=r"^[A-Za-z_][A-Za-z0-9_]*$")
+
+    @model_validator(mode="after")
+    def _one_source(self) -> TaskItem:
+        given = [v for v in (self.python_file, self.sql_file, self.folder) if v is not None]
+        if len(given) != 1:
+            raise ValueError("give exactly one of 'python_file', 'sql_file' or 'folder'")
+        if self.python_file is None and (self.parameters or self.config_path
+                                         or self.class_name or self.launch_method):
+            raise ValueError("'parameters', 'config_path', 'class_name' and 'launch_method' "
+                             "belong to a python_file task")
+        return self
+
+    @property
+    def is_library(self) -> bool:
+        """Source files the pipeline runs itself (``sql_file``, ``folder``), not a task
+        of the notebook."""
+        return self.python_file is None
+
+    @property
+    def library_field(self) -> str:
+        """``sql_file`` or ``folder``: the field naming a library task's source."""
+        return "sql_file" if self.sql_file is not None else "folder"
+
+    def library_files(self, root: Path) -> list[str]:
+        """A library task's files, project-relative, sorted (a folder's ``.py`` and
+        ``.sql`` files below it, leaving out hidden ones and ``__pycache__``)."""
+        if self.sql_file is not None:
+            return [_relative(root, self.sql_file)]
+        if self.folder is None:
+            return []
+        base = (root / self.folder).resolve()
+        found = []
+        for path in sorted(base.rglob("*")):
+            parts = path.relative_to(base).parts
+            if path.is_file() and path.suffix in SOURCE_SUFFIXES and not any(
+                    p.startswith((".", "_")) for p in parts[:-1]) \
+                    and not parts[-1].startswith("."):
+                found.append(path.relative_to(root.resolve()).as_posix())
+        return found
 
     @property
     def conf_path(self) -> str | None:
@@ -109,6 +159,15 @@ class Tasks(StrictModel):
 
     items: list[TaskItem] = Field(min_length=1)
     dependencies: list[Dependency] = Field(default_factory=list)
+
+    @property
+    def code_items(self) -> list[TaskItem]:
+        """The tasks the notebook runs (each has a ``python_file``)."""
+        return [item for item in self.items if not item.is_library]
+
+
+def _relative(root: Path, path: str) -> str:
+    return (root / path).resolve().relative_to(root.resolve()).as_posix()
 
 
 @dataclass(frozen=True)
@@ -239,7 +298,12 @@ def _workflow(entry: Any, where: str, root: Path, problems: list[str]) -> Workfl
 def _path_problems(tasks: Tasks, root: Path) -> list[str]:
     problems = []
     for i, item in enumerate(tasks.items):
-        checks = [("python_file", item.python_file)]
+        if item.is_library:
+            problem = _library_problem(root, item)
+            if problem:
+                problems.append(f"field 'tasks.items[{i}].{item.library_field}': {problem}")
+            continue
+        checks = [("python_file", str(item.python_file))]
         if item.conf_path is not None:
             field = "config_path" if item.config_path else "parameters"
             checks.append((field, item.conf_path))
@@ -254,6 +318,26 @@ def _path_problems(tasks: Tasks, root: Path) -> list[str]:
                 field = "whl" if dep.whl is not None else "requirements"
                 problems.append(f"field 'tasks.dependencies[{i}].{field}': {problem}")
     return problems
+
+
+def _library_problem(root: Path, item: TaskItem) -> str | None:
+    """Why a ``sql_file`` or ``folder`` task cannot be deployed, or None."""
+    if item.sql_file is not None:
+        problem = path_problem(root, item.sql_file)
+        if problem is None and not item.sql_file.endswith(".sql"):
+            problem = f"{item.sql_file!r} is not a .sql file (use python_file for Python)"
+        return problem
+    folder = str(item.folder)
+    if _CONTROL.search(folder):
+        return f"{folder!r} contains a control character"
+    candidate = (root / folder).resolve()
+    if not candidate.is_relative_to(root.resolve()):
+        return f"{folder!r} is outside the project folder {root}; paths must stay inside it"
+    if not candidate.is_dir():
+        return f"{folder!r} is not a folder (paths are relative to {root})"
+    if not item.library_files(root):
+        return f"{folder!r} holds no .py or .sql file"
+    return None
 
 
 def path_problem(root: Path, rel: str) -> str | None:

@@ -56,6 +56,12 @@ class SourceLocation:
         return cls(_shown(filename), line)
 
     @classmethod
+    def at(cls, filename: str, line: int | None) -> SourceLocation:
+        """A location in ``filename``, shown relative to the working directory as the
+        locations of functions are."""
+        return cls(_shown(filename), line)
+
+    @classmethod
     def caller(cls) -> SourceLocation | None:
         """The first frame outside dltflow: where a call such as
         ``dlt.create_streaming_table(...)`` was written, for its error messages."""
@@ -70,7 +76,11 @@ class SourceLocation:
 
 
 def _shown(filename: str) -> str:
-    return os.path.relpath(filename) if not filename.startswith("<") else filename
+    """Relative to the working directory when the file is below it, else as given."""
+    if filename.startswith("<"):
+        return filename
+    relative = os.path.relpath(filename)
+    return filename if relative.startswith(os.pardir) else relative
 
 
 @dataclass(frozen=True)

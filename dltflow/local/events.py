@@ -123,6 +123,7 @@ class DatasetDefined:
         expectations: ``(name, constraint, action)`` of each expectation.
         quarantine_of: for a quarantine table, the dataset whose failing rows it holds.
         error: why it could not be planned (a broken query, or an upstream's), if so.
+        location: where it is declared (``file:line``: a Python or SQL source file).
     """
 
     dataset: str
@@ -130,6 +131,7 @@ class DatasetDefined:
     expectations: tuple[tuple[str, str, str], ...] = ()
     quarantine_of: str | None = None
     error: str | None = None
+    location: str | None = None
 
 
 @dataclass(frozen=True)
@@ -177,6 +179,8 @@ def _definition(record: dict[str, Any], event: DatasetDefined | FlowDefined) -> 
                           "expectations": [{"name": n, "constraint": c, "action": a}
                                            for n, c, a in event.expectations],
                           "quarantine_of": event.quarantine_of,
+                          **({"source_code_location": event.location} if event.location
+                             else {}),
                           **({"error": event.error} if event.error else {})}})
         return
     record["origin"].update(flow_name=event.flow, dataset_name=event.dataset)

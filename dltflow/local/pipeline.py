@@ -91,6 +91,9 @@ def _declare(definition: Definition, registry: LocalRegistry, spark: SparkSessio
             except SystemExit as err:
                 raise defining_exit(getattr(definition, "__qualname__", "the definition"),
                                     err) from None
+        sources = getattr(definition, "sources", ())  # a deployment file's SQL and folders
+        if sources:
+            load_file(list(sources), registry, spark, None)
         return getattr(definition, "__name__", "pipeline")
     raise ConfigError(f"cannot run {definition!r}" if isinstance(definition, type)
                       else f"cannot run a {type(definition).__name__}",

@@ -189,7 +189,7 @@ def _event(record: dict[str, Any]) -> Event | None:
         return DatasetDefined(
             origin["dataset_name"], str(body["dataset_type"]).lower(),
             tuple((e["name"], e["constraint"], e["action"]) for e in body["expectations"]),
-            body.get("quarantine_of"), body.get("error"))
+            body.get("quarantine_of"), body.get("error"), body.get("source_code_location"))
     if kind == "flow_definition":
         body = details["flow_definition"]
         return FlowDefined(origin["flow_name"], body["output_dataset"], body["flow_type"],

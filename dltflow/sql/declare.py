@@ -121,7 +121,7 @@ class _Builder:
         self.conf: dict[str, str] = {}
 
     def where(self, line: int) -> SourceLocation:
-        return SourceLocation(self.filename, line)
+        return SourceLocation.at(self.filename, line)
 
     def query(self, query: Query, name: str, line: int,
               renamed: tuple[str, ...] = ()) -> QueryFunction:

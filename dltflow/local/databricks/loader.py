@@ -213,7 +213,7 @@ class PipelinesAdapter:
 
 def _loc(element: Any) -> SourceLocation | None:
     loc = getattr(element, "source_code_location", None)
-    return SourceLocation(loc.filename, loc.line_number) if loc else None
+    return SourceLocation.at(loc.filename, loc.line_number) if loc else None
 
 
 def _dataset(output: Any, flow: Any) -> Table | View:

@@ -5,13 +5,17 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from dltflow.graph.elements import Sink, Table, View
+from dltflow.graph.elements import Sink, SourceLocation, Table, View
 from dltflow.local.events import DatasetDefined, FlowDefined
 from dltflow.local.plan.build import ExecutionPlan, PartialPlan, PlanStep
 
 __all__ = ["QUARANTINE_SUFFIX", "graph_events", "partial_graph_events"]
 
 QUARANTINE_SUFFIX = "_quarantine"
+
+
+def _where(location: SourceLocation | None) -> str | None:
+    return str(location) if location is not None else None
 
 
 def _kind(step: PlanStep) -> str:
@@ -37,7 +41,8 @@ def graph_events(plan: ExecutionPlan) -> Iterator[DatasetDefined | FlowDefined]:
         yield DatasetDefined(
             step.name, _kind(step),
             tuple((s.name, s.constraint, s.action) for s in step.dataset.expectations),
-            _quarantine_of(step.name, plan.all_datasets))
+            _quarantine_of(step.name, plan.all_datasets),
+            location=_where(step.dataset.source_location))
         for flow in step.flows:
             yield FlowDefined(flow.name, step.name, flow.kind, flow.reads, flow.inputs,
                               flow.streaming)
@@ -58,6 +63,7 @@ def partial_graph_events(partial: PartialPlan) -> Iterator[DatasetDefined | Flow
         yield DatasetDefined(
             dataset.name, kind,
             tuple((s.name, s.constraint, s.action) for s in dataset.expectations),
-            _quarantine_of(dataset.name, names), partial.errors.get(dataset.name))
+            _quarantine_of(dataset.name, names), partial.errors.get(dataset.name),
+            _where(dataset.source_location))
         yield FlowDefined(dataset.name, dataset.name, "query",
                           partial.reads.get(dataset.name, ()))
