@@ -5,7 +5,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install test test-fast test-browser fuzz run lint imports typecheck bench bench-cold clean
+.PHONY: install test test-fast test-browser fuzz run lint imports typecheck bench bench-cold bench-scale clean
 
 $(STAMP): pyproject.toml setup.py
 	$(PYTHON) -m venv $(VENV)
@@ -57,6 +57,10 @@ bench: $(STAMP)
 # Cold start, each run a fresh process: hand-written PySpark, dltflow on JVM, on Sail.
 bench-cold: $(STAMP)
 	$(BIN)/python benchmarks/cold_start.py
+
+# Cold runs of generated graphs of 20, 100 and 400 tables per engine: seconds per dataset.
+bench-scale: $(STAMP)
+	$(BIN)/python benchmarks/scale.py
 
 clean:
 	rm -rf $(VENV) .dltflow build *.egg-info
