@@ -21,10 +21,6 @@ run must say what it recovered.
 from __future__ import annotations
 
 import json
-import os
-import signal
-import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -36,6 +32,7 @@ from pyspark.sql import DataFrame, SparkSession
 from dltflow.local import Recovered, run
 from dltflow.local.storage import META_FILE
 from tests.support.crash_pipeline import PIPELINE, TABLES, write_inputs
+from tests.support.kill import killed_run
 
 # Every step of each protocol, killed at its second hit where a step repeats (so one
 # batch or version is already committed when the process dies).
@@ -92,25 +89,9 @@ def reference(spark: SparkSession, landing: tuple[Path, Path, dict],
 
 
 def _killed_run(pipeline: Path, landing: Path, warehouse: Path, point: str,
-                *extra: str) -> int:
-    """``dltflow run`` in a new process group with the failpoint set; kills the whole
-    group once the Python process is gone (its JVM dies with it, as in ``kill -9``)."""
-    code = "from dltflow.cli.interface import cli; cli(prog_name='dltflow')"
-    env = {**os.environ, "DLTFLOW_FAILPOINT": point}
-    process = subprocess.Popen(
-        [sys.executable, "-c", code, "run", str(pipeline), "--warehouse", str(warehouse),
-         "-c", f"crash.landing={landing}", *extra], env=env, start_new_session=True,
-        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-    try:
-        output, _ = process.communicate(timeout=300)
-    finally:
-        try:
-            os.killpg(process.pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
-    assert process.returncode == -signal.SIGKILL, (
-        f"the failpoint {point} was never reached (exit {process.returncode}):\n{output}")
-    return process.returncode
+                *extra: str) -> None:
+    killed_run(["run", str(pipeline), "--warehouse", str(warehouse),
+                "-c", f"crash.landing={landing}", *extra], point)
 
 
 def _leftovers(warehouse: Path) -> list[str]:

@@ -7,16 +7,13 @@ the process died between its return and that record."""
 from __future__ import annotations
 
 import json
-import os
-import signal
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 from pyspark.sql import SparkSession
 
 from dltflow.local import run
+from tests.support.kill import killed_run
 from tests.support.sink_pipeline import PIPELINE, land, orders
 
 
@@ -31,21 +28,8 @@ def _setup(tmp_path: Path) -> tuple[Path, dict[str, str], list[dict[str, object]
 
 def _killed_run(source: Path, warehouse: Path, configuration: dict[str, str], point: str,
                 *extra: str) -> None:
-    code = "from dltflow.cli.interface import cli; cli(prog_name='dltflow')"
     options = [a for key, value in configuration.items() for a in ("-c", f"{key}={value}")]
-    process = subprocess.Popen(
-        [sys.executable, "-c", code, "run", str(source), "--warehouse", str(warehouse),
-         *options, *extra], env={**os.environ, "DLTFLOW_FAILPOINT": point},
-        start_new_session=True, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-    try:
-        output, _ = process.communicate(timeout=300)
-    finally:
-        try:
-            os.killpg(process.pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
-    assert process.returncode == -signal.SIGKILL, (
-        f"the failpoint {point} was never reached (exit {process.returncode}):\n{output}")
+    killed_run(["run", str(source), "--warehouse", str(warehouse), *options, *extra], point)
 
 
 def _calls(configuration: dict[str, str]) -> list[dict[str, object]]:

@@ -7,9 +7,15 @@ are in ``tests/unit/deploy/conftest.py``."""
 from __future__ import annotations
 
 import textwrap
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
+
+if TYPE_CHECKING:
+    from tests.support.fakeworkspace import FakeWorkspace
 
 PIPELINE_PY = '''\
 from dltflow.quality import DLTMetaMixin
@@ -100,6 +106,23 @@ def isolate_databricks_config(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -
         if key.startswith("DATABRICKS_"):
             monkeypatch.delenv(key)
     monkeypatch.setenv("DATABRICKS_CONFIG_FILE", str(tmp_path / "no-databrickscfg"))
+
+
+@contextmanager
+def cli_workspace(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[FakeWorkspace]:
+    """A fake workspace the CLI reaches through ``DATABRICKS_HOST``/``DATABRICKS_TOKEN``
+    (nothing of the developer's configuration read), checking every pipeline body
+    against the settings schema."""
+    from tests.support.fakeworkspace import FakeWorkspace
+    from tests.support.fakeworkspace.schema import settings_problems
+    from tests.support.fakeworkspace.server import TOKEN
+
+    isolate_databricks_config(monkeypatch, tmp_path)
+    with FakeWorkspace(validate_settings=settings_problems) as server:
+        monkeypatch.setenv("DATABRICKS_HOST", server.url)
+        monkeypatch.setenv("DATABRICKS_TOKEN", TOKEN)
+        yield server
+        assert server.schema_problems == [], "a pipeline body broke the settings schema"
 
 
 def skipped_sleeps():  # type: ignore[no-untyped-def]

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -12,25 +11,17 @@ from click.testing import CliRunner, Result
 
 from dltflow.cli.interface import cli
 from tests.support.fakeworkspace import FakeWorkspace, Fault
-from tests.support.fakeworkspace.schema import settings_problems
 from tests.support.fakeworkspace.server import TOKEN
-from tests.support.project import build_project
+from tests.support.project import build_project, cli_workspace
 
 DEPLOY = ["deploy-py-dlt", "--deployment-file", "workflows/people.yml", "--environment", "dev"]
 
 
 @pytest.fixture
 def fake(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeWorkspace]:
-    for key in list(os.environ):
-        if key.startswith("DATABRICKS_"):
-            monkeypatch.delenv(key)
-    with FakeWorkspace(validate_settings=settings_problems) as server:
-        monkeypatch.setenv("DATABRICKS_CONFIG_FILE", str(tmp_path / "no-databrickscfg"))
-        monkeypatch.setenv("DATABRICKS_HOST", server.url)
-        monkeypatch.setenv("DATABRICKS_TOKEN", TOKEN)
+    with cli_workspace(monkeypatch, tmp_path) as server:
         monkeypatch.chdir(build_project(tmp_path / "proj"))
         yield server
-        assert server.schema_problems == []
 
 
 def invoke(*args: str) -> Result:

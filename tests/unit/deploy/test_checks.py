@@ -4,7 +4,6 @@ problem is reported by ``dltflow validate`` with no workspace at all."""
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -14,9 +13,7 @@ from click.testing import CliRunner, Result
 from dltflow.cli.interface import cli
 from dltflow.deploy.settings import settings_problems
 from tests.support.fakeworkspace import FakeWorkspace
-from tests.support.fakeworkspace.schema import settings_problems as schema_problems
-from tests.support.fakeworkspace.server import TOKEN
-from tests.support.project import WORKFLOW_YML, build_project, write
+from tests.support.project import WORKFLOW_YML, build_project, cli_workspace, write
 
 ARGS = ["--deployment-file", "workflows/people.yml", "--environment", "dev"]
 WF = "dev.workflows[0] (name=people-pipeline)"
@@ -24,16 +21,9 @@ WF = "dev.workflows[0] (name=people-pipeline)"
 
 @pytest.fixture
 def server(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeWorkspace]:
-    for key in list(os.environ):
-        if key.startswith("DATABRICKS_"):
-            monkeypatch.delenv(key)
-    with FakeWorkspace(validate_settings=schema_problems) as fake:
-        monkeypatch.setenv("DATABRICKS_CONFIG_FILE", str(tmp_path / "no-databrickscfg"))
-        monkeypatch.setenv("DATABRICKS_HOST", fake.url)
-        monkeypatch.setenv("DATABRICKS_TOKEN", TOKEN)
+    with cli_workspace(monkeypatch, tmp_path) as fake:
         monkeypatch.chdir(build_project(tmp_path / "proj"))
         yield fake
-        assert fake.schema_problems == []
 
 
 def _workflow(old: str, new: str) -> None:

@@ -7,7 +7,6 @@ write, naming the file and its line."""
 from __future__ import annotations
 
 import json
-import os
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -17,9 +16,7 @@ from click.testing import CliRunner
 from dltflow.cli.interface import cli
 from dltflow.local import DatasetDefined
 from tests.support.fakeworkspace import FakeWorkspace
-from tests.support.fakeworkspace.schema import settings_problems
-from tests.support.fakeworkspace.server import TOKEN
-from tests.support.project import build_project, write
+from tests.support.project import build_project, cli_workspace, write
 
 NUMBERS_SQL = """\
 CREATE OR REFRESH MATERIALIZED VIEW numbers
@@ -78,15 +75,8 @@ def sql_project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 @pytest.fixture
 def fake(sql_project: Path, tmp_path: Path,
          monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeWorkspace]:
-    for key in list(os.environ):
-        if key.startswith("DATABRICKS_"):
-            monkeypatch.delenv(key)
-    with FakeWorkspace(validate_settings=settings_problems) as server:
-        monkeypatch.setenv("DATABRICKS_CONFIG_FILE", str(tmp_path / "no-databrickscfg"))
-        monkeypatch.setenv("DATABRICKS_HOST", server.url)
-        monkeypatch.setenv("DATABRICKS_TOKEN", TOKEN)
+    with cli_workspace(monkeypatch, tmp_path) as server:
         yield server
-        assert server.schema_problems == []
 
 
 def test_a_local_run_reads_the_sql_file_and_the_folder(sql_project: Path, spark,
