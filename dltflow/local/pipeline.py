@@ -68,8 +68,6 @@ datasets with the DLT API when called (e.g. a deployment file's definition, from
 def _declare(definition: Definition, registry: LocalRegistry, spark: SparkSession,
              conf: str | Path | Mapping[str, Any] | None) -> str:
     """Let ``definition`` declare its datasets into ``registry``; returns the pipeline's name."""
-    from dltflow.quality import DLTMetaMixin  # lazy: only a run needs the authoring layer
-
     if isinstance(definition, (str, Path)):
         load_file(definition, registry, spark, conf)
         return Path(definition).stem
@@ -77,6 +75,8 @@ def _declare(definition: Definition, registry: LocalRegistry, spark: SparkSessio
             isinstance(p, (str, Path)) for p in definition):
         load_file(definition, registry, spark, conf)
         return Path(definition[0]).stem if len(definition) == 1 else "pipeline"
+    from dltflow.quality import DLTMetaMixin  # lazy: a file needs the mixin only if it has one
+
     if conf is not None:
         raise ConfigError("conf= is the config of a pipeline file",
                           hint="build the instance with its config instead: "

@@ -30,6 +30,7 @@ from contextlib import contextmanager
 from typing import Any
 
 from dltflow.local.plan.registry import current_resolver
+from dltflow.local.storage.catalog import running_own_sql
 
 VIEW_PREFIX = "__dltflow_live_"
 _IDENT = r"`?([A-Za-z_][A-Za-z0-9_]*)`?"
@@ -119,7 +120,8 @@ def _bare_tables(query: str) -> set[str]:
 def wrap_sql(original: Callable[..., Any]) -> Callable[..., Any]:
     @functools.wraps(original)
     def sql(self: Any, sqlQuery: str, *args: Any, **kwargs: Any) -> Any:
-        if current_resolver() is not None and isinstance(sqlQuery, str):
+        if current_resolver() is not None and isinstance(sqlQuery, str) \
+                and not running_own_sql():
             sqlQuery = rewrite_sql(self, sqlQuery)
         return original(self, sqlQuery, *args, **kwargs)
 

@@ -7,6 +7,7 @@ Connect the public API is used.
 from __future__ import annotations
 
 import json
+from contextvars import ContextVar
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
@@ -20,8 +21,26 @@ def _ddl(schema: StructType) -> str:
     return ", ".join(f"{_quote(f.name)} {f.dataType.simpleString()}" for f in schema.fields)
 
 
+_own_statement: ContextVar[bool] = ContextVar("dltflow_own_sql", default=False)
+
+
+def running_own_sql() -> bool:
+    """Whether the ``spark.sql`` call in progress is dltflow's own catalog DDL, which the
+    ``LIVE.`` rewriting of pipeline SQL (:mod:`dltflow.local.databricks.live`) leaves
+    alone: its names are the warehouse's, and parsing it would cost a SQL parse per
+    statement, two per published table."""
+    return _own_statement.get()
+
+
 class CatalogTables(TableLayout):
     """Registers the tables of a warehouse schema in the session catalog."""
+
+    def _own_sql(self, statement: str) -> None:
+        token = _own_statement.set(True)
+        try:
+            self.spark.sql(statement)
+        finally:
+            _own_statement.reset(token)
 
     def _qualified(self, name: str) -> str:
         return f"{_quote(self.schema)}.{_quote(name)}"
@@ -33,7 +52,7 @@ class CatalogTables(TableLayout):
         else:
             exists = bool(self.spark.catalog.databaseExists(self.schema))
         if not exists:  # a lookup costs less than DDL
-            self.spark.sql(f"CREATE DATABASE IF NOT EXISTS {_quote(self.schema)}")
+            self._own_sql(f"CREATE DATABASE IF NOT EXISTS {_quote(self.schema)}")
 
     def register(self, name: str) -> None:
         """(Re-)point ``<schema>.<name>`` at the current version."""
@@ -44,18 +63,18 @@ class CatalogTables(TableLayout):
         qualified = self._qualified(name)
         location = str(path).replace("\\", "\\\\").replace("'", "\\'")
         if self._relocatable(name, schema, partition_cols):
-            self.spark.sql(f"ALTER TABLE {qualified} SET LOCATION '{location}'")
+            self._own_sql(f"ALTER TABLE {qualified} SET LOCATION '{location}'")
             return
-        self.spark.sql(f"DROP TABLE IF EXISTS {qualified}")
+        self._own_sql(f"DROP TABLE IF EXISTS {qualified}")
         partitioned = (f" PARTITIONED BY ({', '.join(map(_quote, partition_cols))})"
                        if partition_cols else "")
         if self.format_of(name) == "delta":  # the log holds the schema (and nullability)
-            self.spark.sql(f"CREATE TABLE {qualified} USING delta LOCATION '{location}'")
+            self._own_sql(f"CREATE TABLE {qualified} USING delta LOCATION '{location}'")
             return
-        self.spark.sql(f"CREATE TABLE {qualified} ({_ddl(schema)}) USING parquet"
+        self._own_sql(f"CREATE TABLE {qualified} ({_ddl(schema)}) USING parquet"
                        f"{partitioned} LOCATION '{location}'")
         if partition_cols:
-            self.spark.sql(f"ALTER TABLE {qualified} RECOVER PARTITIONS")
+            self._own_sql(f"ALTER TABLE {qualified} RECOVER PARTITIONS")
 
     @cached_property
     def _jvm_catalog(self) -> tuple[Any, Any, Any] | None:
@@ -122,7 +141,7 @@ class CatalogTables(TableLayout):
 
     def unregister(self, name: str) -> None:
         """Remove ``<schema>.<name>`` from the session catalog."""
-        self.spark.sql(f"DROP TABLE IF EXISTS {self._qualified(name)}")
+        self._own_sql(f"DROP TABLE IF EXISTS {self._qualified(name)}")
 
     def stored_tables(self) -> list[str]:
         """Names of the tables with a published version in this schema's folder."""
