@@ -18,7 +18,7 @@ import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from dltflow.exceptions import ExpectationFailed
 from dltflow.graph.elements import ExpectationSpec
@@ -102,10 +102,6 @@ def checked_write(df: DataFrame, dataset: str, specs: Sequence[ExpectationSpec],
     counts.add(rows, checked.total_rows() - rows, metrics)
 
 
-_TOTAL = "__dltflow_total"
-_KEPT = "__dltflow_kept"
-
-
 def _verdict(i: int) -> str:
     return f"__dltflow_v{i}"
 
@@ -113,60 +109,79 @@ def _verdict(i: int) -> str:
 def _staged_write(df: DataFrame, dataset: str, specs: Sequence[ExpectationSpec],
                   write: Callable[[DataFrame], None], counts: FlowCounts,
                   scratch: Path) -> None:
-    """:func:`checked_write` without ``Observation``: stage the rows with their verdicts,
-    count them in one aggregation, check, then write the kept rows from the staged files."""
+    """:func:`checked_write` without ``Observation``: stage the rows partitioned by their
+    verdicts (one job), count each partition from its Parquet footers (no job), check,
+    then write the kept partitions, which hold exactly the query's columns (one job)."""
     from pyspark.sql import functions as F
 
     folder = scratch / f"verdicts-{uuid.uuid4().hex}"
     try:
         columns = list(df.columns)
-        verdicts = [passes(spec).alias(_verdict(i)) for i, spec in enumerate(specs)]
-        df.select(*[F.col(f"`{c}`") for c in columns], *verdicts).write.mode(
-            "overwrite").parquet(str(folder))
-        staged = df.sparkSession.read.parquet(str(folder))
-        removing = [F.col(_verdict(i)) for i, spec in enumerate(specs)
-                    if spec.action in ("drop", "quarantine")]
-        kept_flag = _all(removing)
-        figures = staged.agg(
-            F.count(F.lit(1)).alias(_TOTAL),
-            F.sum(F.when(kept_flag, 1).otherwise(0)).alias(_KEPT),
-            *[F.sum(F.when(F.col(_verdict(i)), 0).otherwise(1)).alias(f"f{i}")
-              for i in range(len(specs))]).first()
-        values: dict[str, Any] = figures.asDict() if figures is not None else {}
-        total, rows = int(values.get(_TOTAL) or 0), int(values.get(_KEPT) or 0)
-        metrics = [ExpectationMetrics(spec.name, dataset, total - int(values.get(f"f{i}") or 0),
-                                      int(values.get(f"f{i}") or 0), spec.action)
-                   for i, spec in enumerate(specs)]
+        names = [_verdict(i) for i in range(len(specs))]
+        verdicts = [passes(spec).alias(name) for spec, name in zip(specs, names, strict=True)]
+        (df.select(*[F.col(f"`{c}`") for c in columns], *verdicts).write.mode("overwrite")
+         .partitionBy(*names).parquet(str(folder)))
+        partitions = _partition_rows(folder, names)
+        removing = [i for i, spec in enumerate(specs) if spec.action in ("drop", "quarantine")]
+        total = sum(partitions.values())
+        kept_parts = [part for part in partitions if all(part[i] for i in removing)]
+        rows = sum(partitions[part] for part in kept_parts)
+        metrics = []
+        for i, spec in enumerate(specs):
+            failed = sum(n for part, n in partitions.items() if not part[i])
+            metrics.append(ExpectationMetrics(spec.name, dataset, total - failed, failed,
+                                              spec.action))
         try:
-            _raise_for_failures(staged, dataset, specs, metrics, columns)
+            _raise_for_failures(df, folder, dataset, specs, metrics, names, partitions)
         except ExpectationFailed:
             counts.add(0, 0, metrics)  # counted, but nothing of this write is kept
             raise
-        kept = staged.filter(kept_flag) if removing else staged
-        write(kept.select(*[F.col(f"`{c}`") for c in columns]))
+        write(_read_partitions(df, folder, names, kept_parts))
         counts.add(rows, total - rows, metrics)
     finally:
         shutil.rmtree(folder, ignore_errors=True)
 
 
-def _all(flags: Sequence[Any]) -> Any:
-    from pyspark.sql import functions as F
-
-    result = F.lit(True)
-    for flag in flags:
-        result = result & flag
-    return result
+def _partition_folder(folder: Path, names: Sequence[str], part: tuple[bool, ...]) -> Path:
+    for name, value in zip(names, part, strict=True):
+        folder = folder / f"{name}={'true' if value else 'false'}"
+    return folder
 
 
-def _raise_for_failures(staged: DataFrame, dataset: str, specs: Sequence[ExpectationSpec],
-                        metrics: Sequence[ExpectationMetrics], columns: Sequence[str]) -> None:
+def _partition_rows(folder: Path, names: Sequence[str]) -> dict[tuple[bool, ...], int]:
+    """Rows per verdict combination, read from the staged files' Parquet footers."""
+    import pyarrow.parquet as pq
+
+    found: dict[tuple[bool, ...], int] = {}
+    for file in folder.rglob("*.parquet"):
+        parts = file.relative_to(folder).parts[:-1]
+        values = dict(p.split("=", 1) for p in parts)
+        key = tuple(values.get(name) == "true" for name in names)
+        found[key] = found.get(key, 0) + pq.read_metadata(str(file)).num_rows
+    return {key: n for key, n in found.items() if n}
+
+
+def _read_partitions(df: DataFrame, folder: Path, names: Sequence[str],
+                     parts: Sequence[tuple[bool, ...]]) -> DataFrame:
+    """The staged rows of ``parts``, with the query's columns (an empty frame of its
+    schema when no row is in them)."""
+    paths = [str(_partition_folder(folder, names, part)) for part in parts]
+    if not paths:  # nullable, as columns read back from files are
+        from pyspark.sql.types import StructField, StructType
+
+        schema = StructType([StructField(f.name, f.dataType, True) for f in df.schema.fields])
+        return df.sparkSession.createDataFrame([], schema)
+    return df.sparkSession.read.parquet(*paths)
+
+
+def _raise_for_failures(df: DataFrame, folder: Path, dataset: str,
+                        specs: Sequence[ExpectationSpec], metrics: Sequence[ExpectationMetrics],
+                        names: Sequence[str], partitions: dict[tuple[bool, ...], int]) -> None:
     """The first violated ``fail`` expectation, with one failing row read from staging."""
-    from pyspark.sql import functions as F
-
     for i, (spec, metric) in enumerate(zip(specs, metrics, strict=True)):
         if spec.action == "fail" and metric.failed_records:
-            row = staged.filter(~F.col(_verdict(i))).select(
-                *[F.col(f"`{c}`") for c in columns]).limit(1).collect()
+            failing = [part for part in partitions if not part[i]]
+            row = _read_partitions(df, folder, names, failing).limit(1).collect()
             raise ExpectationFailed(dataset, spec.name, constraint=spec.constraint,
                                     failed_records=metric.failed_records,
                                     record=row[0].asDict(recursive=True) if row else None)
