@@ -6,7 +6,7 @@ with two expectations, an aggregate) is run as:
 
 * **pyspark**: a hand-written PySpark script on local JVM Spark (the baseline): writes
   the three tables as Parquet, counts the expectations with an ``Observation``;
-* **jvm**: ``dltflow run GRAPH.py`` on the default engine (local JVM Spark);
+* **jvm**: ``dltflow run GRAPH.py --engine jvm`` (local JVM Spark);
 * **sail**: ``dltflow run GRAPH.py --engine sail`` (an embedded Sail server, no JVM);
 * **sail_by_hand**: the same work written by hand against an in-process Sail server
   (Delta tables, as dltflow writes on Sail; the expectation counts by one aggregation,

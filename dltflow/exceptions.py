@@ -384,7 +384,7 @@ class EngineStartFailed(DLTException):
         self.output = output
         where = f"; its output is in {log_file}" if log_file else ""
         hint = hint or ("run with --verbose to see its output as it starts, or use the "
-                        "default engine (--engine jvm).")
+                        "JVM engine (--engine jvm).")
         super().__init__(f"the {engine} engine did not start{where}:\n{output}\nHint: {hint}")
 
 
@@ -409,7 +409,7 @@ class EngineUnsupported(DLTException):
         self.dataset = dataset
         self.location = location
         where = f" (declared at {location})" if location else ""
-        hint = hint or ("run it with the default engine (--engine jvm)." if engine != "jvm"
+        hint = hint or ("run it with the JVM engine (--engine jvm)." if engine != "jvm"
                         else "run it with Structured Streaming (--streaming structured).")
         super().__init__(f"dataset '{dataset}'{where} uses {construct}, which the {engine} "
                          f"engine cannot run ({reason}).\nHint: {hint}")

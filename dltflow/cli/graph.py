@@ -12,6 +12,8 @@ but a dataset cannot be planned, 2 bad input (a missing file, a broken graph).
 
 from __future__ import annotations
 
+import contextlib
+import sys
 from pathlib import Path
 
 import click
@@ -43,9 +45,9 @@ _SUFFIXES = {".html": "html", ".htm": "html", ".dot": "dot", ".gv": "dot"}
               help="Warehouse whose stored tables analysis may read schemas from.")
 @click.option("--schema", default="default", show_default=True, help="Catalog schema.")
 @options.configuration
-@click.option("--engine", type=click.Choice(["jvm", "sail"], case_sensitive=False),
-              envvar="DLTFLOW_ENGINE", show_envvar=True, default="jvm", show_default=True,
-              help="The engine analysing the queries, as for `dltflow run`.")
+@click.option("--engine", type=click.Choice(["jvm", "sail", "auto"], case_sensitive=False),
+              envvar="DLTFLOW_ENGINE", show_envvar=True, default="auto", show_default=True,
+              help="The engine analysing the queries, chosen as for `dltflow run`.")
 @error_handler
 def graph(sources: tuple[Path, ...], conf: Path | None, deployment_file: str | None,
           environment: str | None, workflows: tuple[str, ...], bundle: Path | None,
@@ -67,8 +69,20 @@ def graph(sources: tuple[Path, ...], conf: Path | None, deployment_file: str | N
     from dltflow.report import graph_of_pipeline, render_graph
 
     # Only dltflow's own lines: the JVM's start-up output goes to the warehouse's log.
-    spark = get_spark(engine=engine, catalog_dir=warehouse / "_spark_catalog",
-                      log_file=warehouse / "_logs" / "spark.log")
+    catalog_dir, log_file = warehouse / "_spark_catalog", warehouse / "_logs" / "spark.log"
+    spark = None
+    if engine.lower() == "auto":
+        from dltflow.cli.render import MarkedStream
+        from dltflow.local import choose_engine
+
+        with contextlib.redirect_stdout(MarkedStream(sys.stderr)), arguments.on_path():
+            choice = choose_engine(warehouse=warehouse, schema=arguments.schema,
+                                   configuration=arguments.parameters or None,
+                                   catalog_dir=catalog_dir, log_file=log_file,
+                                   **arguments.target)
+        click.echo(str(choice), err=True)
+        engine, spark = choice.engine, choice.spark
+    spark = spark or get_spark(engine=engine, catalog_dir=catalog_dir, log_file=log_file)
     with arguments.on_path():
         drawn, failure = graph_of_pipeline(
             spark=spark, warehouse=warehouse, schema=arguments.schema,

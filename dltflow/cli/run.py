@@ -60,17 +60,18 @@ _ALL = "\0all"
 @click.option("--remote", envvar="SPARK_REMOTE", metavar="sc://HOST:PORT", show_envvar=True,
               help="Run on a Spark Connect server (a cluster, Databricks Connect).")
 @click.option("--engine", type=click.Choice(["jvm", "sail", "auto"], case_sensitive=False),
-              envvar="DLTFLOW_ENGINE", show_envvar=True, default="jvm",
-              help="jvm: local Spark (needs Java); sail: an embedded Sail server, no JVM, "
-              "starts in about a second (pip install \"dltflow[sail]\"); auto: sail when "
-              "it can run every flow, else jvm, saying why.")
+              envvar="DLTFLOW_ENGINE", show_envvar=True, default="auto", show_default=True,
+              help="auto: sail when it can run every flow, else jvm, saying why in the "
+              "first line; jvm: local Spark (needs Java); sail: an embedded Sail server, "
+              "no JVM, starts in about a second (pip install \"dltflow[sail]\").")
 @click.option("--streaming", "streaming", type=click.Choice(["structured", "incremental"]),
               envvar="DLTFLOW_STREAMING", show_envvar=True,
               help="How streaming flows run: structured (Spark's Structured Streaming; "
               "jvm default) or incremental (dltflow reads only new files; sail's only mode).")
 @click.option("--format", "table_format", type=click.Choice(["delta", "parquet"]),
-              help="How tables are written; default: delta on the sail engine, parquet "
-              "on jvm (delta there needs delta-spark in the session).")
+              help="How tables are written; default: parquet (readable by both engines), "
+              "delta with --engine sail or where the warehouse holds Delta tables (on jvm, "
+              "delta needs delta-spark in the session).")
 @click.option("--report", "report_file", type=options.PathType(dir_okay=False, path_type=Path),
               metavar="FILE.html", help="Also write the run's report page (see `dltflow "
               "report`) here, failed or not.")
@@ -114,12 +115,15 @@ def run(sources: tuple[Path, ...], conf: Path | None, deployment_file: str | Non
     from dltflow.local import describe, explain, get_spark
     from dltflow.local import run as run_pipeline
 
+    engine = engine.lower()
+    if remote and engine == "sail":
+        raise click.UsageError("give --remote or --engine sail, not both")
+    if remote:  # the server named is the engine
+        engine = "jvm"
     # Only dltflow's own lines unless --verbose: the JVM's output goes to a log file.
-    if remote and engine != "jvm":
-        raise click.UsageError(f"give --remote or --engine {engine}, not both")
     log_file = None if verbose else warehouse / "_logs" / "spark.log"
     spark = None
-    if engine.lower() == "auto":
+    if engine == "auto":
         from dltflow.local import choose_engine
 
         with contextlib.redirect_stdout(render.MarkedStream(sys.stderr)), chosen.on_path():
@@ -130,6 +134,7 @@ def run(sources: tuple[Path, ...], conf: Path | None, deployment_file: str | Non
                                    log_file=log_file, **target)
         click.echo(str(choice), err=True)  # the first progress line: which, and why
         engine, spark = choice.engine, choice.spark
+        table_format = table_format or choice.table_format
     spark = spark or get_spark(remote, engine=engine, catalog_dir=warehouse / "_spark_catalog",
                                progress=verbose, log_file=log_file)
     common: dict[str, Any] = {"spark": spark, "warehouse": warehouse,

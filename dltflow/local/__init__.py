@@ -24,7 +24,7 @@ holds a warehouse (``lock_wait`` seconds to wait, else
 from __future__ import annotations
 
 from dltflow.local.databricks.configuration import parse_configuration
-from dltflow.local.engine_choice import EngineChoice, choose_engine
+from dltflow.local.engine_choice import EngineChoice, choose_engine, warehouse_engine
 from dltflow.local.engines.session import get_spark, resolve_engine
 from dltflow.local.events import (
     EVENT_LOG_DIR,
@@ -75,4 +75,5 @@ __all__ = [
     "resolve_engine",
     "run",
     "summarize",
+    "warehouse_engine",
 ]

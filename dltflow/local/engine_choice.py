@@ -1,11 +1,17 @@
-"""``--engine auto``: plan on Sail when every flow can run there, else the JVM engine.
+"""``--engine auto`` (the default of ``dltflow run`` and ``dltflow graph``): Sail when
+it can run every flow, else the JVM engine.
 
 Sail starts in about a second and runs most pipelines; what it cannot run (a stream
 that needs state across micro-batches, Structured Streaming) is found while planning,
 before any data moves. ``auto`` plans on Sail, and falls back to the JVM engine with
 the reason (the construct, the dataset and where it was declared), so a user never has
-to know the list. A warehouse keeps the engine that built it: its tables' format and
-checkpoints belong to that engine (switching needs a full refresh).
+to know the list.
+
+What ``auto`` writes stays readable by both engines: Parquet, unless the warehouse
+already holds Delta tables (or ``--format`` says otherwise). A warehouse keeps to the
+engine its tables need: Delta tables only Sail reads here (JVM Spark needs
+delta-spark), and tables JVM Spark wrote, with their Structured Streaming progress, stay
+with it (Sail reads their INT96 timestamps as ``timestamp_ntz``).
 """
 
 from __future__ import annotations
@@ -17,16 +23,18 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from dltflow.exceptions import DatasetFailed, EngineUnsupported
+from dltflow.exceptions import DatasetFailed, EngineStartFailed, EngineUnsupported
+from dltflow.local.storage.layout import META_FILE, writers
 
 if TYPE_CHECKING:
     from pyspark.sql import SparkSession
 
     from dltflow.local.pipeline import Definition
 
-__all__ = ["EngineChoice", "choose_engine"]
+__all__ = ["EngineChoice", "choose_engine", "warehouse_engine"]
 
-_FORMAT_ENGINES = {"delta": "sail", "parquet": "jvm"}
+_SPARK_WRITERS = frozenset({"jvm", "connect"})
+"""Engines whose Parquet is Spark's own (INT96 timestamps)."""
 
 
 @dataclass(frozen=True)
@@ -37,11 +45,14 @@ class EngineChoice:
         engine: ``sail`` or ``jvm``.
         reason: why, e.g. ``orders_agg needs a streaming aggregation, pipeline.py:41``.
         spark: the Sail session it planned on, reused by the run when Sail was chosen.
+        table_format: the format to write unless the user chose one (None: the
+            engine's default).
     """
 
     engine: str
     reason: str
     spark: SparkSession | None = None
+    table_format: str | None = None
 
     def __str__(self) -> str:
         return f"engine: {self.engine} ({self.reason})"
@@ -57,9 +68,9 @@ def choose_engine(definition: Definition, *, warehouse: str | Path, schema: str 
     Raises:
         ConfigError, GraphError: the definition itself is wrong (on any engine).
     """
-    built = _warehouse_engine(Path(warehouse), schema)
-    if built is not None:
-        return EngineChoice(built, f"the warehouse {warehouse} was built with {built}")
+    needed = warehouse_engine(Path(warehouse), schema)
+    if needed is not None:
+        return EngineChoice(*needed)
     if streaming == "structured":
         return EngineChoice("jvm", "--streaming structured needs Structured Streaming")
     import importlib.util
@@ -78,7 +89,12 @@ def _plan_on_sail(definition: Definition, *, warehouse: str | Path, schema: str,
     from dltflow.local.engines.session import get_spark
     from dltflow.local.pipeline import explain
 
-    spark = get_spark(engine="sail", catalog_dir=catalog_dir, log_file=log_file)
+    try:
+        spark = get_spark(engine="sail", catalog_dir=catalog_dir, log_file=log_file)
+    except EngineStartFailed as err:  # e.g. a broken pysail install: JVM Spark still runs
+        os.environ.pop("SPARK_CONNECT_MODE_ENABLED", None)
+        where = f", see {err.log_file}" if err.log_file else ""
+        return EngineChoice("jvm", f"sail did not start{where}")
     try:
         explain(definition, spark=spark, warehouse=warehouse, schema=schema, conf=conf,
                 configuration=configuration, select=select)
@@ -90,7 +106,7 @@ def _plan_on_sail(definition: Definition, *, warehouse: str | Path, schema: str,
         _leave_sail(spark)
         first = str(err).strip().splitlines()[0]
         return EngineChoice("jvm", f"planning on sail failed: {first}")
-    return EngineChoice("sail", "every flow can run on sail", spark)
+    return EngineChoice("sail", "every flow can run on sail", spark, "parquet")
 
 
 def _leave_sail(spark: SparkSession) -> None:
@@ -99,16 +115,25 @@ def _leave_sail(spark: SparkSession) -> None:
     os.environ.pop("SPARK_CONNECT_MODE_ENABLED", None)
 
 
-def _warehouse_engine(root: Path, schema: str) -> str | None:
-    """The engine whose tables ``root`` holds (their format says it), or None."""
+def warehouse_engine(root: Path, schema: str) -> tuple[str, str] | None:
+    """The engine the tables under ``root`` need, with the reason, or None when either
+    engine can go on with them (a new warehouse, or Parquet that Sail wrote)."""
     folder = root / schema
     if not folder.is_dir():
         return None
-    for pointer in sorted(folder.glob("*/_dltflow.json")):
+    formats = set()
+    for pointer in sorted(folder.glob(f"*/{META_FILE}")):
         try:
-            fmt = json.loads(pointer.read_text(encoding="utf-8")).get("current_format")
+            meta = json.loads(pointer.read_text(encoding="utf-8"))
         except (OSError, ValueError):
             continue
-        if fmt in _FORMAT_ENGINES:
-            return _FORMAT_ENGINES[fmt]
+        if isinstance(meta, dict) and meta.get("current_format"):
+            formats.add(str(meta["current_format"]))
+    written = writers(folder)
+    # Before writers were recorded, Parquet meant JVM Spark: Sail wrote Delta then.
+    spark_wrote = bool(written & _SPARK_WRITERS) if written is not None else "parquet" in formats
+    if spark_wrote:
+        return "jvm", f"the warehouse {root} holds tables JVM Spark wrote"
+    if "delta" in formats:
+        return "sail", f"the warehouse {root} holds Delta tables, which sail reads here"
     return None

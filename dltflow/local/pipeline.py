@@ -24,7 +24,7 @@ from dltflow.local.databricks import autoloader, live
 from dltflow.local.databricks.configuration import pipeline_configuration
 from dltflow.local.databricks.loader import declaring, load_file
 from dltflow.local.databricks.patches import patched
-from dltflow.local.engines.capabilities import streaming_mode, table_format
+from dltflow.local.engines.capabilities import capabilities, streaming_mode, table_format
 from dltflow.local.events import (
     Event,
     EventLog,
@@ -230,6 +230,7 @@ def run(definition: Definition, *, spark: SparkSession | None = None,
     spark, store, mode = _prepare(spark, warehouse, schema, format, streaming)
     with warehouse_lock(store.root, timeout=lock_timeout(lock_wait)):
         recovered = Recovered(tuple(sorted(store.recover().items())))
+        store.record_writer(capabilities(spark).engine)  # what --engine auto keeps to
         return _update(definition, spark=spark, store=store, conf=conf,
                        full_refresh=full_refresh, select=select, on_event=on_event,
                        configuration=configuration, recovered=recovered, streaming=mode)

@@ -11,9 +11,11 @@ Each test gets its own warehouse folder (under pytest's ``tmp_path``), so runs n
 each other's tables; the Spark session is shared, because starting one costs seconds.
 
 ``pytest --dltflow-engine sail`` (or ``DLTFLOW_ENGINE=sail``) makes that session a Sail
-one (no JVM; see :mod:`dltflow.local.engines.sail`), also for ``dltflow run`` inside the tests.
-A Sail session puts the process in Spark Connect mode: run the JVM and the Sail engine
-in separate pytest invocations.
+one (no JVM; see :mod:`dltflow.local.engines.sail`); ``auto`` is Sail when pysail is
+installed, else JVM. ``dltflow run`` inside the tests uses the same engine (the plugin
+sets ``DLTFLOW_ENGINE`` for the test run), not ``auto``'s choice per pipeline: one
+process holds one kind of session, since a Sail session puts it in Spark Connect mode.
+Run the JVM and the Sail engine in separate pytest invocations.
 """
 
 from __future__ import annotations
@@ -34,10 +36,41 @@ ENGINE_OPTION = "--dltflow-engine"
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
-    parser.addoption(ENGINE_OPTION, choices=("jvm", "sail"), default=None,
-                     help="the engine of the `spark` fixture: jvm (local Spark, the "
-                          "default) or sail (an embedded Sail server); default: "
+    parser.addoption(ENGINE_OPTION, choices=("jvm", "sail", "auto"), default=None,
+                     help="the engine of the `spark` fixture and of `dltflow run` in the "
+                          "tests: jvm (local Spark, the default), sail (an embedded Sail "
+                          "server) or auto (sail when pysail is installed); default: "
                           "$DLTFLOW_ENGINE, else jvm.")
+
+
+_ENGINE_BEFORE = pytest.StashKey[tuple[str | None]]()
+"""``DLTFLOW_ENGINE`` as it was before the test run, restored after it."""
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Every dltflow session of the test run on one engine, `dltflow run` too."""
+    import os
+
+    from dltflow.exceptions import DLTException
+
+    try:
+        engine = dltflow_engine(config)
+    except DLTException as err:
+        raise pytest.UsageError(str(err)) from None
+    config.stash[_ENGINE_BEFORE] = (os.environ.get("DLTFLOW_ENGINE"),)
+    os.environ["DLTFLOW_ENGINE"] = engine
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    import os
+
+    if _ENGINE_BEFORE not in config.stash:  # configuring failed: nothing was set
+        return
+    (before,) = config.stash[_ENGINE_BEFORE]
+    if before is None:
+        os.environ.pop("DLTFLOW_ENGINE", None)
+    else:
+        os.environ["DLTFLOW_ENGINE"] = before
 
 
 def dltflow_engine(config: pytest.Config) -> str:
@@ -51,14 +84,10 @@ def dltflow_engine(config: pytest.Config) -> str:
 @pytest.fixture(scope="session")
 def spark(pytestconfig: pytest.Config) -> Iterator[SparkSession]:
     """One SparkSession for the whole test run, on the chosen engine."""
-    import os
 
     from dltflow.local import get_spark
 
-    engine = dltflow_engine(pytestconfig)
-    if engine != "jvm":
-        os.environ["DLTFLOW_ENGINE"] = engine  # `dltflow run` in the tests uses it too
-    session = get_spark(engine=engine, app_name="dltflow-tests")
+    session = get_spark(engine=dltflow_engine(pytestconfig), app_name="dltflow-tests")
     yield session
 
 

@@ -51,7 +51,7 @@ def _refused(run_pipeline: Any, source: Any, **options: Any) -> str:
     with pytest.raises(EngineUnsupported) as caught:
         run_pipeline(source, **options)
     message = str(caught.value)
-    assert "run it with the default engine (--engine jvm)" in message
+    assert "run it with the JVM engine (--engine jvm)" in message
     return message
 
 

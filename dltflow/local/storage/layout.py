@@ -1,5 +1,8 @@
 """The warehouse layout: Parquet (or Delta) tables in versioned folders behind a pointer file.
 
+The schema's folder, ``<warehouse>/<schema>/``, holds a folder per table and
+``_dltflow_engines.json``, the engines that have written them (:func:`writers`).
+
 Layout of one table, ``<warehouse>/<schema>/<name>/``::
 
     _dltflow.json          pointer + metadata: current version, schema, kind, ...
@@ -37,6 +40,8 @@ if TYPE_CHECKING:
     from pyspark.sql.types import StructType
 
 META_FILE = "_dltflow.json"
+WRITERS_FILE = "_dltflow_engines.json"
+"""In a schema's folder: the engines that have written its tables (see :func:`writers`)."""
 _SKIP_ON_MOVE = ("_SUCCESS", "_committed", "_started")
 _VERSION = re.compile(r"[vs]\d{5}-[0-9a-f]{8}")
 _OWNED_FOLDERS = ("_checkpoints", "_batches", "_staging", "_commits")
@@ -113,6 +118,16 @@ class TableLayout:
         tmp = self._inside(folder / f".{META_FILE}.{uuid.uuid4().hex}", "write")
         tmp.write_text(json.dumps(meta, indent=1), encoding="utf-8")
         os.replace(tmp, folder / META_FILE)  # atomic switch of the pointer
+
+    def record_writer(self, engine: str) -> None:
+        """Note that ``engine`` writes this schema's tables (before it writes any)."""
+        known = writers(self.folder) or frozenset()
+        if engine in known:
+            return
+        self.folder.mkdir(parents=True, exist_ok=True)
+        tmp = self._inside(self.folder / f".{WRITERS_FILE}.{uuid.uuid4().hex}", "write")
+        tmp.write_text(json.dumps(sorted(known | {engine})), encoding="utf-8")
+        os.replace(tmp, self.folder / WRITERS_FILE)
 
     def exists(self, name: str, slot: str = "current") -> bool:
         """Whether ``name`` has a published version (``slot`` = ``state`` for CDC state)."""
@@ -191,6 +206,22 @@ class TableLayout:
         except (OSError, ValueError):
             return False
         return isinstance(meta, dict) and "sequence" in meta
+
+def writers(folder: Path) -> frozenset[str] | None:
+    """The engines that have written the tables of the schema ``folder``, or None for a
+    warehouse from before they were recorded.
+
+    A Parquet table does not say who wrote it, and engines read each other's tables
+    only partly (JVM Spark reads no Delta without delta-spark; Sail reads the INT96
+    timestamps JVM Spark writes as ``timestamp_ntz``), so ``--engine auto`` asks this.
+    """
+    try:
+        names = json.loads((folder / WRITERS_FILE).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    return frozenset(n for n in names if isinstance(n, str)) if isinstance(names, list) \
+        else None
+
 
 def _is_name(folder_name: str) -> bool:
     """Whether a folder found in the schema folder can be a table's (others are ignored)."""
