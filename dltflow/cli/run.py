@@ -131,7 +131,8 @@ def run(sources: tuple[Path, ...], conf: Path | None, deployment_file: str | Non
                                    select=list(select) or None, streaming=streaming,
                                    configuration=parameters or None,
                                    catalog_dir=warehouse / "_spark_catalog",
-                                   log_file=log_file, **target)
+                                   log_file=log_file,
+                                   full_refresh=refresh is True and not select, **target)
         click.echo(str(choice), err=True)  # the first progress line: which, and why
         engine, spark = choice.engine, choice.spark
         table_format = table_format or choice.table_format

@@ -62,13 +62,16 @@ def choose_engine(definition: Definition, *, warehouse: str | Path, schema: str 
                   conf: Any = None, configuration: Mapping[str, Any] | None = None,
                   select: Sequence[str] | None = None, streaming: str | None = None,
                   catalog_dir: str | Path | None = None,
-                  log_file: str | Path | None = None) -> EngineChoice:
+                  log_file: str | Path | None = None,
+                  full_refresh: bool = False) -> EngineChoice:
     """Pick the engine for ``definition``: Sail when it can run every flow, else JVM.
+
+    ``full_refresh``: every table is rewritten, so the warehouse's tables do not decide.
 
     Raises:
         ConfigError, GraphError: the definition itself is wrong (on any engine).
     """
-    needed = warehouse_engine(Path(warehouse), schema)
+    needed = None if full_refresh else warehouse_engine(Path(warehouse), schema)
     if needed is not None:
         return EngineChoice(*needed)
     if streaming == "structured":
@@ -129,6 +132,8 @@ def warehouse_engine(root: Path, schema: str) -> tuple[str, str] | None:
             continue
         if isinstance(meta, dict) and meta.get("current_format"):
             formats.add(str(meta["current_format"]))
+    if not formats:  # no tables (yet, or all refreshed away): nothing to keep to
+        return None
     written = writers(folder)
     # Before writers were recorded, Parquet meant JVM Spark: Sail wrote Delta then.
     spark_wrote = bool(written & _SPARK_WRITERS) if written is not None else "parquet" in formats

@@ -230,7 +230,8 @@ def run(definition: Definition, *, spark: SparkSession | None = None,
     spark, store, mode = _prepare(spark, warehouse, schema, format, streaming)
     with warehouse_lock(store.root, timeout=lock_timeout(lock_wait)):
         recovered = Recovered(tuple(sorted(store.recover().items())))
-        store.record_writer(capabilities(spark).engine)  # what --engine auto keeps to
+        store.record_writer(capabilities(spark).engine,  # what --engine auto keeps to
+                            afresh=full_refresh is True and not select)
         return _update(definition, spark=spark, store=store, conf=conf,
                        full_refresh=full_refresh, select=select, on_event=on_event,
                        configuration=configuration, recovered=recovered, streaming=mode)

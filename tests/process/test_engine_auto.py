@@ -96,6 +96,11 @@ def test_auto_picks_jvm_for_a_streaming_aggregation_and_keeps_to_it(tmp_path: Pa
     assert again.returncode == 0, again.stderr
     assert again.stderr.splitlines()[0] == (
         "engine: jvm (the warehouse wh holds tables JVM Spark wrote)")
+    # A full refresh rewrites every table: the warehouse no longer decides.
+    fresh = _run(tmp_path, "simple.py", "--warehouse", "wh", "--full-refresh")
+    assert fresh.returncode == 0, fresh.stderr
+    assert fresh.stderr.splitlines()[0] == "engine: sail (every flow can run on sail)"
+    assert json.loads((tmp_path / "wh/default/_dltflow_engines.json").read_text()) == ["sail"]
 
 
 def test_a_delta_warehouse_stays_on_sail(tmp_path: Path) -> None:

@@ -119,10 +119,11 @@ class TableLayout:
         tmp.write_text(json.dumps(meta, indent=1), encoding="utf-8")
         os.replace(tmp, folder / META_FILE)  # atomic switch of the pointer
 
-    def record_writer(self, engine: str) -> None:
-        """Note that ``engine`` writes this schema's tables (before it writes any)."""
-        known = writers(self.folder) or frozenset()
-        if engine in known:
+    def record_writer(self, engine: str, *, afresh: bool = False) -> None:
+        """Note that ``engine`` writes this schema's tables (before it writes any);
+        ``afresh``: it rewrites all of them (a full refresh), so only it is noted."""
+        known = frozenset() if afresh else writers(self.folder) or frozenset()
+        if known == {engine} or (engine in known and not afresh):
             return
         self.folder.mkdir(parents=True, exist_ok=True)
         tmp = self._inside(self.folder / f".{WRITERS_FILE}.{uuid.uuid4().hex}", "write")

@@ -54,6 +54,19 @@ def test_tables_jvm_spark_wrote_stay_on_jvm(tmp_path: Path) -> None:
     assert warehouse_engine(other, "default") is not None
 
 
+def test_a_full_refresh_starts_the_record_afresh(tmp_path: Path) -> None:
+    _table(tmp_path, "orders", "parquet")
+    _written_by(tmp_path, "jvm")
+    TableLayout(None, tmp_path).record_writer("sail", afresh=True)  # type: ignore[arg-type]
+    assert json.loads((tmp_path / "default/_dltflow_engines.json").read_text()) == ["sail"]
+    assert warehouse_engine(tmp_path, "default") is None
+
+
+def test_a_warehouse_without_tables_keeps_to_nothing(tmp_path: Path) -> None:
+    _written_by(tmp_path, "jvm")  # a run that wrote nothing, or tables refreshed away
+    assert warehouse_engine(tmp_path, "default") is None
+
+
 def test_delta_tables_stay_on_sail(tmp_path: Path) -> None:
     _table(tmp_path, "orders", "delta")
     _table(tmp_path, "totals", "parquet")
