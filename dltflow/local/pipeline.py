@@ -230,8 +230,6 @@ def run(definition: Definition, *, spark: SparkSession | None = None,
     spark, store, mode = _prepare(spark, warehouse, schema, format, streaming)
     with warehouse_lock(store.root, timeout=lock_timeout(lock_wait)):
         recovered = Recovered(tuple(sorted(store.recover().items())))
-        store.record_writer(capabilities(spark).engine,  # what --engine auto keeps to
-                            afresh=full_refresh is True and not select)
         return _update(definition, spark=spark, store=store, conf=conf,
                        full_refresh=full_refresh, select=select, on_event=on_event,
                        configuration=configuration, recovered=recovered, streaming=mode)
@@ -268,6 +266,8 @@ def _update(definition: Definition, *, spark: SparkSession, store: Warehouse, co
             emit(recovered)
         for record in graph_events(plan):
             emit(record)
+        store.record_writer(capabilities(spark).engine,  # what --engine auto keeps to
+                            afresh=full_refresh is True and not select)
         runner = Runner(spark, plan, store, emit, full_refresh=refresh, streaming=streaming)
         status = runner.run()
         error = runner.errors[0] if runner.errors else None

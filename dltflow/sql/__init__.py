@@ -18,6 +18,7 @@ from __future__ import annotations
 from dltflow.sql.declare import declare_file, declare_text, elements
 from dltflow.sql.errors import SqlParseError, SqlProblem
 from dltflow.sql.parser import parse_text
+from dltflow.sql.rewrite import quiet_sqlglot
 
 __all__ = ["SqlParseError", "SqlProblem", "declare_file", "declare_text", "elements",
-           "parse_text"]
+           "parse_text", "quiet_sqlglot"]

@@ -29,7 +29,7 @@ from dltflow.sql.statements import DatasetRead, FileRead, Piece, Query
 if TYPE_CHECKING:
     from sqlglot import Token
 
-__all__ = ["check_expression", "prepare_query"]
+__all__ = ["check_expression", "prepare_query", "quiet_sqlglot"]
 
 _FILE_FUNCTIONS = ("READ_FILES", "CLOUD_FILES")
 _NOT_NAMES = frozenset({"WHERE", "JOIN", "LEFT", "RIGHT", "INNER", "FULL", "CROSS", "NATURAL",
@@ -41,8 +41,10 @@ _CLAUSES = frozenset({"SELECT", "FROM", "WHERE", "GROUP", "HAVING", "ORDER", "LI
 
 
 @contextmanager
-def _quiet() -> Iterator[None]:
-    """sqlglot warns about syntax it only partly understands; Spark judges that later."""
+def quiet_sqlglot() -> Iterator[None]:
+    """sqlglot warns about syntax it only partly understands; Spark, not sqlglot, judges
+    the SQL when it runs (the engine's own ``ALTER TABLE ... RECOVER PARTITIONS`` would
+    print one)."""
     logger = logging.getLogger("sqlglot")
     level = logger.level
     logger.setLevel(logging.ERROR)
@@ -58,7 +60,7 @@ def _check(text: str, line: int, what: str, expression: bool) -> None:
     from sqlglot.errors import ParseError, TokenError
 
     try:
-        with _quiet():
+        with quiet_sqlglot():
             tree = sqlglot.parse_one(f"SELECT {text}" if expression else text,
                                      read="databricks")
     except ParseError as err:

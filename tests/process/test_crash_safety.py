@@ -98,6 +98,8 @@ def _leftovers(warehouse: Path) -> list[str]:
     """Staging, commit folders and versions no pointer names, anywhere in the tables."""
     found = []
     for table in (warehouse / "default").iterdir():
+        if not table.is_dir():  # the schema's record of engines
+            continue
         meta = json.loads((table / META_FILE).read_text()) if (table / META_FILE).exists() \
             else {}
         named = {meta.get("current"), meta.get("state")}

@@ -23,10 +23,8 @@ every other name.
 from __future__ import annotations
 
 import functools
-import logging
 import re
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from typing import Any
 
 from dltflow.local.plan.registry import current_resolver
@@ -83,25 +81,15 @@ def rewrite_sql(spark: Any, query: str) -> str:
     return query
 
 
-@contextmanager
-def _quiet(logger: logging.Logger) -> Iterator[None]:
-    """Silence sqlglot's "unsupported syntax" warnings: Spark, not sqlglot, judges the SQL
-    (the engine's own ``ALTER TABLE ... RECOVER PARTITIONS`` would print one)."""
-    level = logger.level
-    logger.setLevel(logging.ERROR)
-    try:
-        yield
-    finally:
-        logger.setLevel(level)
-
-
 def _bare_tables(query: str) -> set[str]:
     """Unqualified table names in ``query`` (none when sqlglot cannot parse it)."""
     import sqlglot
     from sqlglot import exp
 
+    from dltflow.sql import quiet_sqlglot
+
     try:
-        with _quiet(logging.getLogger("sqlglot")):
+        with quiet_sqlglot():
             trees = sqlglot.parse(query, read="spark")
     except Exception:  # noqa: BLE001 - Spark gives the real error when the query runs
         return set()

@@ -65,18 +65,11 @@ class _Planned:
                        stateful=stateful)
 
 
-@dataclass(frozen=True)
-class QueryFlow(_Planned):
-    """A dataset's own query (``@dlt.table`` / ``@dlt.view``): the dataset is its result."""
+class _RunsAQuery:
+    """What the flows whose rows are a user query's result share."""
 
-    element: Dataset
+    name: str
     query: QueryFunction
-    kind: ClassVar[str] = "query"
-
-    @property
-    def spark_conf(self) -> Mapping[str, str]:
-        """The table's ``spark_conf`` (views have none)."""
-        return self.element.spark_conf if isinstance(self.element, Table) else {}
 
     @property
     def function_name(self) -> str:
@@ -89,7 +82,21 @@ class QueryFlow(_Planned):
 
 
 @dataclass(frozen=True)
-class AppendFlowPlan(_Planned):
+class QueryFlow(_RunsAQuery, _Planned):
+    """A dataset's own query (``@dlt.table`` / ``@dlt.view``): the dataset is its result."""
+
+    element: Dataset
+    query: QueryFunction
+    kind: ClassVar[str] = "query"
+
+    @property
+    def spark_conf(self) -> Mapping[str, str]:
+        """The table's ``spark_conf`` (views have none)."""
+        return self.element.spark_conf if isinstance(self.element, Table) else {}
+
+
+@dataclass(frozen=True)
+class AppendFlowPlan(_RunsAQuery, _Planned):
     """An append flow (``@dlt.append_flow``) into a streaming table."""
 
     element: AppendFlow
@@ -105,15 +112,6 @@ class AppendFlowPlan(_Planned):
     def once(self) -> bool:  # type: ignore[override]
         """Whether the flow runs only once (a backfill)."""
         return self.element.once
-
-    @property
-    def function_name(self) -> str:
-        """The user's function, for error messages."""
-        return _function_name(self.query, self.name)
-
-    def analyse(self, resolver: Resolver) -> DataFrame | None:
-        """Run the query against empty inputs; the result carries the schema."""
-        return self.query()
 
 
 @dataclass(frozen=True)

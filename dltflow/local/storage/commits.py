@@ -34,6 +34,7 @@ from dltflow.local.storage.layout import (
     META_FILE,
     ONCE,
     VIEW_ROWS,
+    WRITERS_FILE,
     TableLayout,
     _is_name,
 )
@@ -184,6 +185,8 @@ class CommitProtocol(TableLayout):
             done["staged writes removed"] += 1
         if not self.folder.is_dir():
             return done
+        for temporary in self.folder.glob(f".{WRITERS_FILE}.*"):
+            self._inside(temporary, "delete").unlink(missing_ok=True)
         for folder in sorted(self.folder.iterdir()):
             if folder.is_dir() and _is_name(folder.name) and self._engine_folder(folder):
                 self._recover_table(folder, done)

@@ -12,7 +12,8 @@ from click.testing import CliRunner
 
 from dltflow.cli.interface import cli
 from dltflow.local import warehouse_engine
-from dltflow.local.storage.layout import TableLayout
+from dltflow.local.storage.layout import WRITERS_FILE, TableLayout
+from dltflow.local.storage.warehouse import Warehouse
 from dltflow.testing.plugin import dltflow_engine
 
 
@@ -65,6 +66,15 @@ def test_a_full_refresh_starts_the_record_afresh(tmp_path: Path) -> None:
 def test_a_warehouse_without_tables_keeps_to_nothing(tmp_path: Path) -> None:
     _written_by(tmp_path, "jvm")  # a run that wrote nothing, or tables refreshed away
     assert warehouse_engine(tmp_path, "default") is None
+
+
+def test_recovery_removes_a_record_a_killed_run_left_half_written(tmp_path: Path) -> None:
+    _written_by(tmp_path, "sail")
+    left = tmp_path / "default" / f".{WRITERS_FILE}.0123abcd"
+    left.write_text('["jv')
+    Warehouse(None, tmp_path).recover()  # type: ignore[arg-type]  # nothing to commit
+    assert not left.exists()
+    assert json.loads((tmp_path / "default" / WRITERS_FILE).read_text()) == ["sail"]
 
 
 def test_delta_tables_stay_on_sail(tmp_path: Path) -> None:
