@@ -84,7 +84,6 @@ def dltflow_engine(config: pytest.Config) -> str:
 @pytest.fixture(scope="session")
 def spark(pytestconfig: pytest.Config) -> Iterator[SparkSession]:
     """One SparkSession for the whole test run, on the chosen engine."""
-
     from dltflow.local import get_spark
 
     session = get_spark(engine=dltflow_engine(pytestconfig), app_name="dltflow-tests")

@@ -122,12 +122,13 @@ class TableLayout:
     def record_writer(self, engine: str, *, afresh: bool = False) -> None:
         """Note that ``engine`` writes this schema's tables (before it writes any);
         ``afresh``: it rewrites all of them (a full refresh), so only it is noted."""
-        known = frozenset() if afresh else writers(self.folder) or frozenset()
-        if known == {engine} or (engine in known and not afresh):
+        known = writers(self.folder) or frozenset()
+        wanted = frozenset({engine}) if afresh else known | {engine}
+        if wanted == known:
             return
         self.folder.mkdir(parents=True, exist_ok=True)
         tmp = self._inside(self.folder / f".{WRITERS_FILE}.{uuid.uuid4().hex}", "write")
-        tmp.write_text(json.dumps(sorted(known | {engine})), encoding="utf-8")
+        tmp.write_text(json.dumps(sorted(wanted)), encoding="utf-8")
         os.replace(tmp, self.folder / WRITERS_FILE)
 
     def exists(self, name: str, slot: str = "current") -> bool:
@@ -220,8 +221,9 @@ def writers(folder: Path) -> frozenset[str] | None:
         names = json.loads((folder / WRITERS_FILE).read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return None
-    return frozenset(n for n in names if isinstance(n, str)) if isinstance(names, list) \
-        else None
+    if not isinstance(names, list):
+        return None
+    return frozenset(n for n in names if isinstance(n, str))
 
 
 def _is_name(folder_name: str) -> bool:
