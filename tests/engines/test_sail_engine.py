@@ -156,6 +156,26 @@ def test_a_violated_fail_expectation_on_sail(sail: None, run_pipeline: Any,
         "not_seven": {"passed_records": 9, "failed_records": 1}}
 
 
+def test_a_catalog_entry_the_warehouse_did_not_make_is_replaced(
+        sail: None, run_pipeline: Any, spark: SparkSession, tmp_path: Path) -> None:
+    """A first registration is one CREATE; a name already taken in the session catalog
+    by something else is dropped and created again, pointing at the pipeline's table."""
+    spark.range(3).write.mode("overwrite").parquet(str(tmp_path / "elsewhere"))
+    spark.sql("CREATE DATABASE IF NOT EXISTS taken")
+    spark.sql("DROP TABLE IF EXISTS taken.numbers")
+    spark.sql(f"CREATE TABLE taken.numbers (id bigint) USING parquet "
+              f"LOCATION '{tmp_path / 'elsewhere'}'")
+
+    def pipeline() -> None:
+        @dlt.table
+        def numbers() -> DataFrame:
+            return spark.range(10).withColumnRenamed("id", "n")
+
+    result = run_pipeline(pipeline, schema="taken")
+    assert result.status == "COMPLETED", result.error
+    assert sorted(r.n for r in spark.table("taken.numbers").collect()) == list(range(10))
+
+
 def test_batch_append_flows_append_delta_commits(sail: None, run_pipeline: Any,
                                                  spark: SparkSession,
                                                  dltflow_warehouse: Path) -> None:

@@ -65,16 +65,50 @@ class CatalogTables(TableLayout):
         if self._relocatable(name, schema, partition_cols):
             self._own_sql(f"ALTER TABLE {qualified} SET LOCATION '{location}'")
             return
-        self._own_sql(f"DROP TABLE IF EXISTS {qualified}")
-        partitioned = (f" PARTITIONED BY ({', '.join(map(_quote, partition_cols))})"
-                       if partition_cols else "")
         if self.format_of(name) == "delta":  # the log holds the schema (and nullability)
-            self._own_sql(f"CREATE TABLE {qualified} USING delta LOCATION '{location}'")
-            return
-        self._own_sql(f"CREATE TABLE {qualified} ({_ddl(schema)}) USING parquet"
-                       f"{partitioned} LOCATION '{location}'")
-        if partition_cols:
+            create = f"CREATE TABLE {qualified} USING delta LOCATION '{location}'"
+        else:
+            partitioned = (f" PARTITIONED BY ({', '.join(map(_quote, partition_cols))})"
+                           if partition_cols else "")
+            create = (f"CREATE TABLE {qualified} ({_ddl(schema)}) USING parquet"
+                      f"{partitioned} LOCATION '{location}'")
+        self._replace_entry(name, create)
+        if partition_cols and self.format_of(name) != "delta":
             self._own_sql(f"ALTER TABLE {qualified} RECOVER PARTITIONS")
+
+    def _replace_entry(self, name: str, create: str) -> None:
+        """Run ``create`` in place of the catalog entry of ``name``, if there is one.
+
+        An entry this warehouse did not register in this session is rare (a first run,
+        or after ``register_existing`` found it missing), so ``create`` is tried
+        first and the entry dropped only when it is there: one statement per table
+        instead of two on a first run.
+        """
+        from pyspark.errors import AnalysisException
+
+        if self._maybe_registered(name):
+            self._own_sql(f"DROP TABLE IF EXISTS {self._qualified(name)}")
+        try:
+            self._own_sql(create)
+        except AnalysisException as err:
+            if not _already_exists(err):
+                raise
+            self._own_sql(f"DROP TABLE IF EXISTS {self._qualified(name)}")
+            self._own_sql(create)
+        self._registered.add(name)
+
+    def _maybe_registered(self, name: str) -> bool:
+        """Whether ``<schema>.<name>`` may be in the session catalog: a classic session
+        is asked (through py4j, cheaply); on Spark Connect, whether this warehouse
+        registered it or found it registered."""
+        if self._jvm_catalog is not None:
+            return self._in_catalog(name)
+        return name in self._registered
+
+    @cached_property
+    def _registered(self) -> set[str]:
+        """The names this warehouse registered, or found registered, in this session."""
+        return set()
 
     @cached_property
     def _jvm_catalog(self) -> tuple[Any, Any, Any] | None:
@@ -142,6 +176,7 @@ class CatalogTables(TableLayout):
     def unregister(self, name: str) -> None:
         """Remove ``<schema>.<name>`` from the session catalog."""
         self._own_sql(f"DROP TABLE IF EXISTS {self._qualified(name)}")
+        self._registered.discard(name)
 
     def stored_tables(self) -> list[str]:
         """Names of the tables with a published version in this schema's folder."""
@@ -156,8 +191,18 @@ class CatalogTables(TableLayout):
         for name in self.stored_tables():
             if self.meta(name).get("temporary"):
                 continue
-            if not self._in_catalog(name):
+            if self._in_catalog(name):
+                self._registered.add(name)
+            else:
                 self.register(name)
+
+
+def _already_exists(err: Exception) -> bool:
+    """Whether a ``CREATE TABLE`` failed because the name is taken (Spark names the
+    condition; Sail says it in words)."""
+    condition = getattr(err, "getCondition", None)
+    named = condition() if callable(condition) else None
+    return named == "TABLE_OR_VIEW_ALREADY_EXISTS" or "already exists" in str(err).lower()
 
 def _declared(data_type: Any) -> Any:
     """``data_type`` as a catalog entry created from its :func:`_ddl` holds it: every
