@@ -23,7 +23,7 @@ from dltflow.local.plan.errors import check_constraints, combined
 from dltflow.local.plan.flows import PlannedFlow, QueryFlow, flows_by_target, lookup_name
 from dltflow.local.plan.inputs import external_inputs
 from dltflow.local.plan.registry import LocalRegistry, resolving
-from dltflow.local.plan.stateful import stateful_operator
+from dltflow.local.plan.stateful import is_streaming, stateful_operator
 
 if TYPE_CHECKING:
     from pyspark.sql import DataFrame, SparkSession
@@ -249,12 +249,12 @@ class _Analyzer:
 
     def _call(self, dataset: Dataset, flow: PlannedFlow) -> DataFrame | None:
         df = call_user_code(dataset.name, flow.function_name, lambda: flow.analyse(self))
-        if df is not None and hasattr(df, "isStreaming"):
+        if df is not None and is_dataframe(df):
             try:  # Spark Connect analyses lazily: a bad column surfaces at .schema
                 _ = df.schema
             except Exception as err:
                 raise DatasetFailed(dataset.name, flow.function_name, err) from err
-        if df is not None and not hasattr(df, "isStreaming"):
+        if df is not None and not is_dataframe(df):
             where = _location(dataset)
             raise ConfigError(f"dataset {dataset.name}" + (f" ({where})" if where else "")
                               + f" returned {type(df).__name__}, expected a DataFrame",
@@ -297,8 +297,14 @@ def empty_frame(spark: SparkSession, schema: StructType) -> DataFrame:
     return DataFrame(handles.session.createDataFrame(array_list(), jschema), spark)
 
 
+def is_dataframe(value: object) -> bool:
+    """Whether ``value`` is a DataFrame (classic or Spark Connect, of any pyspark), asked of
+    its class: asking the value itself is a round trip on Spark Connect."""
+    return hasattr(type(value), "isStreaming")
+
+
 def _is_streaming(df: DataFrame | None) -> bool:
-    return bool(df is not None and df.isStreaming)
+    return df is not None and is_streaming(df)
 
 
 def _mode(dataset: Dataset, flows: Sequence[PlannedFlow]) -> StepMode:

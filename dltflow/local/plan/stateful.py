@@ -15,7 +15,7 @@ from dltflow.local.engines.capabilities import classic_frame
 if TYPE_CHECKING:
     from pyspark.sql import DataFrame
 
-__all__ = ["stateful_operator"]
+__all__ = ["is_streaming", "stateful_operator"]
 
 _CLASSIC_STATEFUL = {
     "Aggregate": "an aggregation", "Deduplicate": "dropDuplicates",
@@ -43,7 +43,7 @@ def stateful_operator(df: DataFrame | None) -> str | None:
     batch what Structured Streaming computes over the whole stream; the planner asks
     this once per streaming flow and the flow is refused instead.
     """
-    if df is None or not df.isStreaming:
+    if df is None or not is_streaming(df):
         return None
     jdf = classic_frame(df)
     try:
@@ -55,6 +55,23 @@ def stateful_operator(df: DataFrame | None) -> str | None:
         return _connect_stateful(plan.to_proto(df.sparkSession.client))
     except Exception:  # noqa: BLE001 - an unreadable plan is not refused here
         return None
+
+
+def is_streaming(df: DataFrame) -> bool:
+    """Whether ``df`` is a streaming DataFrame.
+
+    Spark Connect answers this with a round trip per query; a plan without a streaming
+    read cannot stream, and most of a pipeline's queries are batch, so their plans are
+    looked at first and the server asked only when one has a streaming read.
+    """
+    if classic_frame(df) is None:
+        plan = getattr(df, "_plan", None)
+        try:
+            if plan is not None and not _streams(plan.to_proto(df.sparkSession.client)):
+                return False
+        except Exception:  # noqa: BLE001, S110 - an unreadable plan: the server says
+            pass
+    return bool(df.isStreaming)
 
 
 def _classic_stateful(node: Any) -> str | None:
