@@ -80,3 +80,34 @@ def test_a_violated_fail_expectation_is_reported_the_same(spark: SparkSession,
         staged = failure()
     assert staged == observed
     assert observed[:3] == ("not_seven", 1, {"n": 7})
+
+
+def test_without_observation_each_table_costs_one_job(spark: SparkSession, tmp_path: Path,
+                                                      without_observation: None) -> None:
+    """A table without expectations is written and counted from its files; one with
+    expectations has its staged files moved into the version: one job each either way
+    (Parquet), where writing the kept rows again would be a second."""
+    def pipeline() -> None:
+        @dlt.table
+        def numbers() -> DataFrame:
+            return spark.range(100).withColumnRenamed("id", "n")
+
+        @dlt.table
+        @dlt.expect_or_drop("even", "n % 2 = 0")
+        @dlt.expect("small", "n < 90")
+        def evens() -> DataFrame:
+            return dlt.read("numbers")
+
+    tracker = spark.sparkContext.statusTracker()
+    before = set(tracker.getJobIdsForGroup())
+    result = run(pipeline, spark=spark, warehouse=tmp_path, schema="one_job")
+    assert result.status == "COMPLETED", result.error
+    assert len(set(tracker.getJobIdsForGroup()) - before) == 2
+    assert result.datasets["numbers"].output_rows == 100
+    evens = result.datasets["evens"]
+    assert (evens.output_rows, evens.dropped_rows) == (50, 50)
+    assert {name: counts["failed_records"] for name, counts in evens.expectations.items()} \
+        == {"even": 50, "small": 10}
+    assert sorted(r.n for r in result.table("evens").collect()) == list(range(0, 100, 2))
+    version = next(p for p in (tmp_path / "one_job" / "evens").iterdir() if p.name[0] == "v")
+    assert {f.name.split("-")[0] for f in version.glob("*.parquet")} == {"kept0", "kept1"}

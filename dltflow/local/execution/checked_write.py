@@ -6,13 +6,19 @@ can observe (classic Spark, Spark Connect on Spark), expectation counts come fro
 second Observation on the kept rows, both gathered by the write itself.
 
 Where it cannot (Sail has no ``Observation``), the query is computed once into a
-scratch folder with one boolean verdict column per expectation; one small aggregation
-of those files gives the same counts, ``fail`` expectations are checked, and only then
-are the kept rows, without the verdicts, handed to the real write.
+scratch folder, partitioned by one boolean verdict column per expectation; the files'
+Parquet footers give the same counts, ``fail`` expectations are checked, and only then
+are the kept rows, without the verdicts, handed to the real write. When the caller
+names the fresh folder that write fills (a :class:`Target`), one job per dataset is
+enough: without expectations the rows are written there at once and counted from the
+footers of its files; when the write is plain Parquet, the kept partitions' files
+already are what it would write (partition values live in folder names, not in the
+files), so they are moved there.
 """
 
 from __future__ import annotations
 
+import os
 import shutil
 import uuid
 from collections.abc import Callable, Sequence
@@ -65,22 +71,44 @@ class FlowCounts:
                      for name, (p, f, a) in self.expectations.items())
 
 
+@dataclass(frozen=True)
+class Target:
+    """The folder a checked write's ``write`` fills.
+
+    Args:
+        folder: a fresh folder that holds nothing but what ``write`` writes (Parquet
+            files, plain or under a Delta log).
+        plain_parquet: ``write`` writes plain, unpartitioned Parquet there.
+    """
+
+    folder: Path
+    plain_parquet: bool
+
+
 def checked_write(df: DataFrame, dataset: str, specs: Sequence[ExpectationSpec],
-                  write: Callable[[DataFrame], None], counts: FlowCounts, *,
-                  scratch: Path) -> None:
+                  write: Callable[[DataFrame], None] | None, counts: FlowCounts, *,
+                  scratch: Path, target: Target | None = None) -> None:
     """Apply ``specs`` to ``df``, hand the kept rows to ``write``, then count and check.
 
     Args:
+        write: writes the kept rows; None when they are only counted (a view).
         scratch: where the verdicts are staged when the session cannot observe (a
             fresh folder inside it, removed afterwards): the warehouse's scratch folder,
             so nothing is written outside the warehouse.
+        target: where ``write`` writes, when the caller knows: a session that cannot
+            observe then needs one job, not two.
 
     Raises:
         ExpectationFailed: a ``fail`` expectation was violated; the caller discards
             what ``write`` produced (it was written to staging).
     """
     if not capabilities(df.sparkSession).can_observe:
-        _staged_write(df, dataset, specs, write, counts, scratch)
+        if not specs and write is not None and target is not None:
+            write(df)  # nothing to check: the written files hold the count
+            counts.add(_parquet_rows(target.folder), 0, [])
+            return
+        _staged_write(df, dataset, specs, write, counts, scratch,
+                      target.folder if target is not None and target.plain_parquet else None)
         return
     from pyspark.sql import Observation
     from pyspark.sql import functions as F
@@ -88,7 +116,7 @@ def checked_write(df: DataFrame, dataset: str, specs: Sequence[ExpectationSpec],
     checked = observe(df, dataset, specs) if specs else None
     kept = checked.kept if checked is not None else df
     counter = Observation(f"dltflow_rows_{uuid.uuid4().hex[:8]}")
-    write(kept.observe(counter, F.count(F.lit(1)).alias("rows")))
+    (write or _discard)(kept.observe(counter, F.count(F.lit(1)).alias("rows")))
     rows = int(counter.get.get("rows") or 0)
     if checked is None:
         counts.add(rows, 0, [])
@@ -102,24 +130,30 @@ def checked_write(df: DataFrame, dataset: str, specs: Sequence[ExpectationSpec],
     counts.add(rows, checked.total_rows() - rows, metrics)
 
 
+def _discard(df: DataFrame) -> None:
+    """Compute ``df`` and keep nothing: what counting a view takes."""
+    df.write.format("noop").mode("overwrite").save()
+
+
 def _verdict(i: int) -> str:
     return f"__dltflow_v{i}"
 
 
 def _staged_write(df: DataFrame, dataset: str, specs: Sequence[ExpectationSpec],
-                  write: Callable[[DataFrame], None], counts: FlowCounts,
-                  scratch: Path) -> None:
+                  write: Callable[[DataFrame], None] | None, counts: FlowCounts,
+                  scratch: Path, parquet_into: Path | None) -> None:
     """:func:`checked_write` without ``Observation``: stage the rows partitioned by their
     verdicts (one job), count each partition from its Parquet footers (no job), check,
-    then write the kept partitions, which hold exactly the query's columns (one job)."""
+    then hand over the kept partitions, which hold exactly the query's columns: their
+    files moved into ``parquet_into`` (no job), else written by ``write`` (one job)."""
     from pyspark.sql import functions as F
 
     folder = scratch / f"verdicts-{uuid.uuid4().hex}"
     try:
-        columns = list(df.columns)
         names = [_verdict(i) for i in range(len(specs))]
         verdicts = [passes(spec).alias(name) for spec, name in zip(specs, names, strict=True)]
-        (df.select(*[F.col(f"`{c}`") for c in columns], *verdicts).write.mode("overwrite")
+        # `*`, not the column names: naming them would cost an analysis round trip
+        (df.select(F.col("*"), *verdicts).write.mode("overwrite")
          .partitionBy(*names).parquet(str(folder)))
         partitions = _partition_rows(folder, names)
         removing = [i for i, spec in enumerate(specs) if spec.action in ("drop", "quarantine")]
@@ -136,7 +170,10 @@ def _staged_write(df: DataFrame, dataset: str, specs: Sequence[ExpectationSpec],
         except ExpectationFailed:
             counts.add(0, 0, metrics)  # counted, but nothing of this write is kept
             raise
-        write(_read_partitions(df, folder, names, kept_parts))
+        if parquet_into is not None and rows:
+            _move_files(folder, names, kept_parts, parquet_into)
+        elif write is not None:
+            write(_read_partitions(df, folder, names, kept_parts))
         counts.add(rows, total - rows, metrics)
     finally:
         shutil.rmtree(folder, ignore_errors=True)
@@ -146,6 +183,15 @@ def _partition_folder(folder: Path, names: Sequence[str], part: tuple[bool, ...]
     for name, value in zip(names, part, strict=True):
         folder = folder / f"{name}={'true' if value else 'false'}"
     return folder
+
+
+def _parquet_rows(folder: Path) -> int:
+    """Rows in the Parquet files under ``folder``, from their footers (a Delta table's
+    log is not read: a fresh folder holds exactly the files of its first commit)."""
+    import pyarrow.parquet as pq
+
+    return sum(pq.read_metadata(str(file)).num_rows for file in folder.rglob("*.parquet")
+               if "_delta_log" not in file.relative_to(folder).parts)
 
 
 def _partition_rows(folder: Path, names: Sequence[str]) -> dict[tuple[bool, ...], int]:
@@ -159,6 +205,17 @@ def _partition_rows(folder: Path, names: Sequence[str]) -> dict[tuple[bool, ...]
         key = tuple(values.get(name) == "true" for name in names)
         found[key] = found.get(key, 0) + pq.read_metadata(str(file)).num_rows
     return {key: n for key, n in found.items() if n}
+
+
+def _move_files(folder: Path, names: Sequence[str], parts: Sequence[tuple[bool, ...]],
+                target: Path) -> None:
+    """Move the staged files of ``parts`` into ``target``, each named after its partition
+    (two partitions' files may share a name)."""
+    target.mkdir(parents=True, exist_ok=True)
+    for i, part in enumerate(parts):
+        source = _partition_folder(folder, names, part)
+        for file in sorted(source.rglob("*.parquet")):  # every file _partition_rows counted
+            os.replace(file, target / f"kept{i}-{'-'.join(file.relative_to(source).parts)}")
 
 
 def _read_partitions(df: DataFrame, folder: Path, names: Sequence[str],

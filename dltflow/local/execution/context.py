@@ -8,11 +8,13 @@ from __future__ import annotations
 
 from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from dltflow.causes import call_user_code
 from dltflow.exceptions import DatasetFailed, DatasetNotMaterialized, GraphError
-from dltflow.local.execution.checked_write import FlowCounts, checked_write
+from dltflow.local.execution.checked_write import FlowCounts, Target, checked_write
+from dltflow.local.plan.build import is_dataframe
 from dltflow.local.streaming.batch import current_batch
 from dltflow.local.streaming.reader import read_table
 
@@ -84,7 +86,7 @@ class RunContext:
     def query(self, step: PlanStep, flow: QueryFlow | AppendFlowPlan) -> DataFrame:
         """Call the flow's function, wrapping a user error with the dataset's name."""
         df = call_user_code(step.name, flow.function_name, flow.query)
-        if not hasattr(df, "isStreaming"):
+        if not is_dataframe(df):
             raise DatasetFailed(step.name, flow.function_name,
                                 TypeError(f"it returned {type(df).__name__}, not a DataFrame"))
         return df
@@ -98,10 +100,15 @@ class RunContext:
         with self.warehouse.staged(step.name) as staged:
             checked_write(df, step.name, specs,
                           lambda out: self.warehouse.save(writer(out, table), staged),
-                          counts,
-                          scratch=self.warehouse.scratch)
+                          counts, scratch=self.warehouse.scratch,
+                          target=self.target(staged, table))
         self.warehouse.publish(step.name, staged, df.schema, partition_cols=table.partition_cols,
                                register=not table.temporary, progress=progress)
+
+    def target(self, staged: Path, table: Table, into: str | None = None) -> Target:
+        """What :func:`writer` and the warehouse write of ``table`` into ``staged``."""
+        return Target(staged, not table.partition_cols
+                      and self.warehouse.write_format(into) == "parquet")
 
     def ensure_table(self, step: PlanStep) -> Table:
         """The step's table, created empty (with its schema) when it does not exist."""

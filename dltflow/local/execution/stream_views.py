@@ -18,7 +18,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from dltflow.local.execution.checked_write import FlowCounts, checked_write
+from dltflow.local.execution.checked_write import FlowCounts, Target, checked_write
 from dltflow.local.storage import VIEW_ROWS
 
 if TYPE_CHECKING:
@@ -69,7 +69,7 @@ def checked_stream(spark: SparkSession, warehouse: Warehouse, name: str, flow: s
         with warehouse.staged(name) as staged:
             checked_write(batch, name, specs,
                           lambda out: out.write.mode("overwrite").parquet(str(staged)), counts,
-                          scratch=warehouse.scratch)
+                          scratch=warehouse.scratch, target=Target(staged, plain_parquet=True))
         folder.mkdir(parents=True, exist_ok=True)
         warehouse.commit_batch(name, flow, str(batch_id), staged, into=folder)
 

@@ -171,8 +171,11 @@ class TableLayout:
     def save(self, writer: Any, path: Path, *, into: str | None = None) -> None:
         """Write with ``writer`` (a ``DataFrameWriter``) to ``path`` in this warehouse's
         format, or, for a batch committed ``into`` a table, in that table's format."""
-        chosen = self.format_of(into) if into is not None and self.exists(into) else self.format
-        writer.format(chosen).save(str(path))
+        writer.format(self.write_format(into)).save(str(path))
+
+    def write_format(self, into: str | None = None) -> str:
+        """The format :meth:`save` writes in."""
+        return self.format_of(into) if into is not None and self.exists(into) else self.format
 
     def staging(self, name: str) -> Path:
         """A fresh, not yet existing folder to write a version or a batch into."""

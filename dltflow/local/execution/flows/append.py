@@ -45,7 +45,8 @@ def run_append(ctx: RunContext, step: PlanStep, flow: QueryFlow | AppendFlowPlan
             checked_write(batch, step.name, specs,
                           lambda out: ctx.warehouse.save(writer(out, table), staged,
                                                          into=step.name), counts,
-                          scratch=ctx.warehouse.scratch)
+                          scratch=ctx.warehouse.scratch,
+                          target=ctx.target(staged, table, step.name))
         key = (str(batch_id) if batch_id is not None else ONCE if flow.once
                else f"run_{uuid.uuid4().hex}")
         ctx.warehouse.commit_batch(step.name, flow.name, key, staged)

@@ -36,8 +36,7 @@ def run_view(ctx: RunContext, step: PlanStep, flow: QueryFlow, counts: FlowCount
             ctx.stream_view_reads[step.name] = lambda: read_folder(ctx.spark, folder, schema)
         return "COMPLETED"
     if specs:
-        checked_write(df, step.name, specs,
-                      lambda out: out.write.format("noop").mode("overwrite").save(), counts,
+        checked_write(df, step.name, specs, None, counts,
                       scratch=ctx.warehouse.scratch)
     else:
         counts.output_rows = None  # a view is not materialized: nothing was counted

@@ -40,7 +40,7 @@ def republish(ctx: RunContext, step: PlanStep, new_state: DataFrame, flow: Any,
         latest = FlowCounts(step.name)
         checked_write(visible, step.name, (),
                       lambda out: store.save(writer(out, table), table_dir), latest,
-                      scratch=store.scratch)
+                      scratch=store.scratch, target=ctx.target(table_dir, table))
         store.publish_versions(step.name, {"state": (state_dir, new_state.schema),
                                            "current": (table_dir, visible.schema)},
                                partition_cols=table.partition_cols,
