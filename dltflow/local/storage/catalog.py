@@ -46,13 +46,15 @@ class CatalogTables(TableLayout):
         return f"{_quote(self.schema)}.{_quote(name)}"
 
     def ensure_schema(self) -> None:
-        """Create the target schema in the session catalog when it is missing."""
-        if self._jvm_catalog is not None:
-            exists = bool(self._jvm_catalog[0].databaseExists(self.schema))
-        else:
-            exists = bool(self.spark.catalog.databaseExists(self.schema))
-        if not exists:  # a lookup costs less than DDL
-            self._own_sql(f"CREATE DATABASE IF NOT EXISTS {_quote(self.schema)}")
+        """Create the target schema in the session catalog when it is missing.
+
+        A classic session is asked first (through py4j a lookup costs less than DDL); on
+        Spark Connect the statement is one round trip, where the catalog API's lookup
+        costs more (it fetches its answer as a table).
+        """
+        if self._jvm_catalog is not None and self._jvm_catalog[0].databaseExists(self.schema):
+            return
+        self._own_sql(f"CREATE DATABASE IF NOT EXISTS {_quote(self.schema)}")
 
     def register(self, name: str) -> None:
         """(Re-)point ``<schema>.<name>`` at the current version."""
