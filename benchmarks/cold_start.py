@@ -62,8 +62,7 @@ def customer_totals():
         F.sum("amount_eur").alias("total"), F.count(F.lit(1)).alias("orders"))
 '''
 
-HAND_WRITTEN = f'''"""The same graph by hand: local Spark, Parquet, counts observed."""
-import sys
+BY_HAND_START = '''import sys
 from pyspark.sql import Observation, SparkSession
 from pyspark.sql import functions as F
 
@@ -72,7 +71,12 @@ spark = (SparkSession.builder.master("local[2]").appName("by-hand")
          .config("spark.sql.shuffle.partitions", "4")
          .config("spark.ui.enabled", "false").getOrCreate())
 spark.sparkContext.setLogLevel("ERROR")
-orders = (spark.range({ROWS})
+'''
+"""How a hand-written script on local JVM Spark starts (its output folder: argv[1]);
+``benchmarks/scale.py`` starts its own the same way."""
+
+HAND_WRITTEN = '"""The same graph by hand: local Spark, Parquet, counts observed."""\n' + \
+    BY_HAND_START + f'''orders = (spark.range({ROWS})
           .withColumn("customer", F.col("id") % 100)
           .withColumn("amount", (F.col("id") % 1000) / 10.0))
 orders.write.mode("overwrite").parquet(out + "/orders")
