@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from dltflow.causes import call_user_code
@@ -19,6 +18,8 @@ from dltflow.local.streaming.batch import current_batch
 from dltflow.local.streaming.reader import read_table
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
     from pyspark.sql import DataFrame, SparkSession
 
     from dltflow.graph.elements import ExpectationSpec, Table

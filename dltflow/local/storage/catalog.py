@@ -67,7 +67,8 @@ class CatalogTables(TableLayout):
         if self._relocatable(name, schema, partition_cols):
             self._own_sql(f"ALTER TABLE {qualified} SET LOCATION '{location}'")
             return
-        if self.format_of(name) == "delta":  # the log holds the schema (and nullability)
+        delta = self.format_of(name) == "delta"
+        if delta:  # the log holds the schema (and nullability)
             create = f"CREATE TABLE {qualified} USING delta LOCATION '{location}'"
         else:
             partitioned = (f" PARTITIONED BY ({', '.join(map(_quote, partition_cols))})"
@@ -75,7 +76,7 @@ class CatalogTables(TableLayout):
             create = (f"CREATE TABLE {qualified} ({_ddl(schema)}) USING parquet"
                       f"{partitioned} LOCATION '{location}'")
         self._replace_entry(name, create)
-        if partition_cols and self.format_of(name) != "delta":
+        if partition_cols and not delta:
             self._own_sql(f"ALTER TABLE {qualified} RECOVER PARTITIONS")
 
     def _replace_entry(self, name: str, create: str) -> None:
@@ -205,6 +206,7 @@ def _already_exists(err: Exception) -> bool:
     condition = getattr(err, "getCondition", None)
     named = condition() if callable(condition) else None
     return named == "TABLE_OR_VIEW_ALREADY_EXISTS" or "already exists" in str(err).lower()
+
 
 def _declared(data_type: Any) -> Any:
     """``data_type`` as a catalog entry created from its :func:`_ddl` holds it: every
