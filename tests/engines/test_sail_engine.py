@@ -35,6 +35,14 @@ def sail(pytestconfig: pytest.Config) -> None:
         pytest.skip("runs in the Sail pytest run (--dltflow-engine sail)")
 
 
+def test_statements_on_the_embedded_server_are_not_reattachable(sail: None,
+                                                                spark: SparkSession) -> None:
+    """Reattaching guards a remote stream against network drops; on this machine it
+    only costs a ReleaseExecute call on a fresh thread per statement."""
+    assert spark.client._use_reattachable_execute is False  # type: ignore[attr-defined]
+    assert spark.sql("SELECT 1 AS one").collect()[0].one == 1
+
+
 @pytest.mark.spark  # `dltflow run` starts the session itself
 def test_simple_sample_through_the_cli(sail: None, tmp_path: Path) -> None:
     result = CliRunner().invoke(cli, [

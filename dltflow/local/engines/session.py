@@ -165,6 +165,9 @@ def _sail_session(log_file: Path | None) -> SparkSession:
     os.environ["SPARK_CONNECT_MODE_ENABLED"] = "1"
     session = ConnectSession.builder.remote(url).getOrCreate()
     session.conf.set("spark.sql.session.timeZone", "UTC")
+    # Reattaching lets a client survive a dropped network stream; to a server on this
+    # machine it only adds a ReleaseExecute call (on a fresh thread) per statement.
+    session.client.disable_reattachable_execute()
     mark_engine(session, "sail")  # type: ignore[arg-type]  # a Connect session
     return session  # type: ignore[return-value]
 
