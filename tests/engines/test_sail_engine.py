@@ -245,3 +245,53 @@ def test_a_delta_append_killed_before_its_mark_is_not_repeated(
     assert [e for e in events if isinstance(e, Recovered)]  # the commit was finished
     again = run_pipeline(source)  # once: never again
     assert again.table("backfilled").count() == 4
+
+
+def _first_commit(version: Path) -> list[dict[str, Any]]:
+    lines = (version / "_delta_log" / "00000000000000000000.json").read_text().splitlines()
+    return [json.loads(line) for line in lines]
+
+
+def test_checked_delta_versions_are_the_staged_files_under_a_first_commit(
+        sail: None, run_pipeline: Any, spark: SparkSession, dltflow_warehouse: Path) -> None:
+    """On Sail a checked table's kept rows are staged once; their files become the
+    Delta version under a first commit dltflow writes (no second job), which Sail
+    reads, appends to and registers like its own; a column the base protocol cannot
+    describe (timestamp_ntz) leaves the version to Sail's Delta writer."""
+    def pipeline() -> None:
+        @dlt.table
+        @dlt.expect_or_drop("even", "n % 2 = 0")
+        @dlt.expect("small", "n < 6")
+        def evens() -> DataFrame:
+            return spark.range(10).selectExpr("id AS n", "CAST(id AS STRING) AS label")
+
+        @dlt.table
+        @dlt.expect_or_drop("even", "n % 2 = 0")
+        def stamped() -> DataFrame:
+            return spark.range(4).selectExpr("id AS n", "TIMESTAMP_NTZ '2026-01-01' AS at")
+
+        dlt.create_streaming_table("appended", expect_all_or_drop={"odd": "n % 2 = 1"})
+
+        @dlt.append_flow(target="appended")
+        def odds() -> DataFrame:
+            return spark.range(5).withColumnRenamed("id", "n")
+
+    result = run_pipeline(pipeline)
+    assert result.status == "COMPLETED", result.error
+    assert result.datasets["evens"].expectations == {
+        "even": {"passed_records": 5, "failed_records": 5},
+        "small": {"passed_records": 6, "failed_records": 4}}
+    version, = (dltflow_warehouse / "default" / "evens").glob("v*")
+    commit = _first_commit(version)
+    assert commit[0]["commitInfo"]["engineInfo"] == "dltflow"
+    added = [a["add"] for a in commit if "add" in a]
+    assert sum(json.loads(a["stats"])["numRecords"] for a in added) == 5
+    assert {a["path"] for a in added} == {p.name for p in version.glob("*.parquet")}
+    table = spark.read.format("delta").load(str(version))
+    assert dict(table.dtypes) == {"n": "bigint", "label": "string"}
+    assert sorted((r.n, r.label) for r in table.collect()) == [(n, str(n)) for n in (0, 2, 4, 6, 8)]
+    assert sorted(r.n for r in spark.table("default.evens").collect()) == [0, 2, 4, 6, 8]
+    stamped, = (dltflow_warehouse / "default" / "stamped").glob("v*")
+    assert _first_commit(stamped)[0]["commitInfo"]["engineInfo"] != "dltflow"
+    assert result.table("stamped").count() == 2
+    assert sorted(r.n for r in result.table("appended").collect()) == [1, 3]

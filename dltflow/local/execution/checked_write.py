@@ -11,9 +11,10 @@ Parquet footers give the same counts, ``fail`` expectations are checked, and onl
 are the kept rows, without the verdicts, handed to the real write. When the caller
 names the fresh folder that write fills (a :class:`Target`), one job per dataset is
 enough: without expectations the rows are written there at once and counted from the
-footers of its files; when the write is plain Parquet, the kept partitions' files
+footers of its files; when the write is unpartitioned, the kept partitions' files
 already are what it would write (partition values live in folder names, not in the
-files), so they are moved there.
+files), so they are moved there (for Delta, under a first commit dltflow writes, see
+:mod:`dltflow.local.storage.delta_log`).
 """
 
 from __future__ import annotations
@@ -78,11 +79,12 @@ class Target:
     Args:
         folder: a fresh folder that holds nothing but what ``write`` writes (Parquet
             files, plain or under a Delta log).
-        plain_parquet: ``write`` writes plain, unpartitioned Parquet there.
+        unpartitioned: the format ``write`` writes there, ``parquet`` or ``delta``,
+            when it writes no partition folders; None when it does.
     """
 
     folder: Path
-    plain_parquet: bool
+    unpartitioned: str | None
 
 
 def checked_write(df: DataFrame, dataset: str, specs: Sequence[ExpectationSpec],
@@ -108,7 +110,7 @@ def checked_write(df: DataFrame, dataset: str, specs: Sequence[ExpectationSpec],
             counts.add(_parquet_rows(target.folder), 0, [])
             return
         _staged_write(df, dataset, specs, write, counts, scratch,
-                      target.folder if target is not None and target.plain_parquet else None)
+                      target if target is not None and target.unpartitioned else None)
         return
     from pyspark.sql import Observation
     from pyspark.sql import functions as F
@@ -141,11 +143,11 @@ def _verdict(i: int) -> str:
 
 def _staged_write(df: DataFrame, dataset: str, specs: Sequence[ExpectationSpec],
                   write: Callable[[DataFrame], None] | None, counts: FlowCounts,
-                  scratch: Path, parquet_into: Path | None) -> None:
+                  scratch: Path, into: Target | None) -> None:
     """:func:`checked_write` without ``Observation``: stage the rows partitioned by their
     verdicts (one job), count each partition from its Parquet footers (no job), check,
     then hand over the kept partitions, which hold exactly the query's columns: their
-    files moved into ``parquet_into`` (no job), else written by ``write`` (one job)."""
+    files moved into ``into`` (no job), else written by ``write`` (one job)."""
     from pyspark.sql import functions as F
 
     folder = scratch / f"verdicts-{uuid.uuid4().hex}"
@@ -155,7 +157,10 @@ def _staged_write(df: DataFrame, dataset: str, specs: Sequence[ExpectationSpec],
         # `*`, not the column names: naming them would cost an analysis round trip
         (df.select(F.col("*"), *verdicts).write.mode("overwrite")
          .partitionBy(*names).parquet(str(folder)))
-        partitions = _partition_rows(folder, names)
+        files = _staged_files(folder, names)
+        partitions: dict[tuple[bool, ...], int] = {}
+        for _, part, n in files:
+            partitions[part] = partitions.get(part, 0) + n
         removing = [i for i, spec in enumerate(specs) if spec.action in ("drop", "quarantine")]
         total = sum(partitions.values())
         kept_parts = [part for part in partitions if all(part[i] for i in removing)]
@@ -170,8 +175,8 @@ def _staged_write(df: DataFrame, dataset: str, specs: Sequence[ExpectationSpec],
         except ExpectationFailed:
             counts.add(0, 0, metrics)  # counted, but nothing of this write is kept
             raise
-        if parquet_into is not None and rows:
-            _move_files(folder, names, kept_parts, parquet_into)
+        if into is not None and rows and _adopt(df, into, folder, files, set(kept_parts)):
+            pass  # the kept rows' files are the version now
         elif write is not None:
             write(_read_partitions(df, folder, names, kept_parts))
         counts.add(rows, total - rows, metrics)
@@ -194,28 +199,42 @@ def _parquet_rows(folder: Path) -> int:
                if "_delta_log" not in file.relative_to(folder).parts)
 
 
-def _partition_rows(folder: Path, names: Sequence[str]) -> dict[tuple[bool, ...], int]:
-    """Rows per verdict combination, read from the staged files' Parquet footers."""
+StagedFile = tuple[Path, tuple[bool, ...], int]
+"""A staged Parquet file, its verdicts (one per expectation) and its rows."""
+
+
+def _staged_files(folder: Path, names: Sequence[str]) -> list[StagedFile]:
+    """The staged files with rows, their verdicts read from their partition folders
+    and their rows from their Parquet footers."""
     import pyarrow.parquet as pq
 
-    found: dict[tuple[bool, ...], int] = {}
-    for file in folder.rglob("*.parquet"):
-        parts = file.relative_to(folder).parts[:-1]
-        values = dict(p.split("=", 1) for p in parts)
-        key = tuple(values.get(name) == "true" for name in names)
-        found[key] = found.get(key, 0) + pq.read_metadata(str(file)).num_rows
-    return {key: n for key, n in found.items() if n}
+    found: list[StagedFile] = []
+    for file in sorted(folder.rglob("*.parquet")):
+        values = dict(p.split("=", 1) for p in file.relative_to(folder).parts[:-1])
+        rows = pq.read_metadata(str(file)).num_rows
+        if rows:
+            found.append((file, tuple(values.get(name) == "true" for name in names), rows))
+    return found
 
 
-def _move_files(folder: Path, names: Sequence[str], parts: Sequence[tuple[bool, ...]],
-                target: Path) -> None:
-    """Move the staged files of ``parts`` into ``target``, each named after its partition
-    (two partitions' files may share a name)."""
-    target.mkdir(parents=True, exist_ok=True)
-    for i, part in enumerate(parts):
-        source = _partition_folder(folder, names, part)
-        for file in sorted(source.rglob("*.parquet")):  # every file _partition_rows counted
-            os.replace(file, target / f"kept{i}-{'-'.join(file.relative_to(source).parts)}")
+def _adopt(df: DataFrame, into: Target, folder: Path, files: Sequence[StagedFile],
+           kept: set[tuple[bool, ...]]) -> bool:
+    """Move the kept files into ``into`` as its first version (False, and nothing moved,
+    when a Delta log of ``df``'s schema needs more than dltflow writes)."""
+    from dltflow.local.storage import delta_log
+
+    schema = df.schema.jsonValue() if into.unpartitioned == "delta" else None
+    if schema is not None and not delta_log.describable(schema):
+        return False
+    into.folder.mkdir(parents=True, exist_ok=True)
+    moved: list[tuple[str, int]] = []
+    for i, (file, _, rows) in enumerate(f for f in files if f[1] in kept):
+        name = f"kept{i}-{file.name}"  # two partitions' files may share a name
+        os.replace(file, into.folder / name)
+        moved.append((name, rows))
+    if schema is not None:
+        delta_log.write_first_commit(into.folder, schema, moved)
+    return True
 
 
 def _read_partitions(df: DataFrame, folder: Path, names: Sequence[str],

@@ -108,8 +108,8 @@ class RunContext:
 
     def target(self, staged: Path, table: Table, into: str | None = None) -> Target:
         """What :func:`writer` and the warehouse write of ``table`` into ``staged``."""
-        return Target(staged, not table.partition_cols
-                      and self.warehouse.write_format(into) == "parquet")
+        return Target(staged, None if table.partition_cols
+                      else self.warehouse.write_format(into))
 
     def ensure_table(self, step: PlanStep) -> Table:
         """The step's table, created empty (with its schema) when it does not exist."""

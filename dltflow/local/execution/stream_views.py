@@ -69,7 +69,7 @@ def checked_stream(spark: SparkSession, warehouse: Warehouse, name: str, flow: s
         with warehouse.staged(name) as staged:
             checked_write(batch, name, specs,
                           lambda out: out.write.mode("overwrite").parquet(str(staged)), counts,
-                          scratch=warehouse.scratch, target=Target(staged, plain_parquet=True))
+                          scratch=warehouse.scratch, target=Target(staged, unpartitioned="parquet"))
         folder.mkdir(parents=True, exist_ok=True)
         warehouse.commit_batch(name, flow, str(batch_id), staged, into=folder)
 
