@@ -74,7 +74,7 @@ def main() -> None:
     _end(0)
 
 
-def _end(code: object) -> None:
+def _end(code: str | int | None) -> None:
     main_thread = threading.main_thread()
     if any(not t.daemon for t in threading.enumerate() if t is not main_thread):
         sys.exit(code)
