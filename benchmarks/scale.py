@@ -10,8 +10,10 @@ of N tables of 1,000 rows, each with one ``expect_or_drop``, in three shapes:
 and runs it cold (a fresh process and warehouse each time) at N = 20, 100 and 400 on
 each engine, reporting the median wall time, the marginal cost per dataset between
 20 and 100 and between 100 and 400, the linearity (the second marginal over the first;
-target at most 1.2) and the peak resident memory of the run's process tree (the largest
-of the Python process and the children it reaped: the JVM, Sail's server).
+target at most 1.2) and the peak resident memory of the run's process tree: the sum over
+the process and all its descendants (the JVM py4j starts, Sail's server), sampled from
+``/proc`` every 0.1 s while it runs (elsewhere: the largest single process that was
+reaped, which misses a JVM py4j does not reap).
 
 The engine ``pyspark`` is the reference: the same graph written by hand on local JVM
 Spark (each dataset read from its parent's Parquet, filtered, written as Parquet with
@@ -37,6 +39,7 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
 
@@ -111,6 +114,40 @@ def _dltflow() -> list[str]:
     return [sys.executable, "-c", "from dltflow.cli.interface import cli; cli()"]
 
 
+def tree_rss_mib(root: int) -> float:
+    """Resident memory of ``root`` and every descendant now, in MiB (Linux ``/proc``)."""
+    total_kib, pending, seen = 0, [root], set()
+    while pending:
+        pid = pending.pop()
+        if pid in seen:
+            continue
+        seen.add(pid)
+        proc = Path(f"/proc/{pid}")
+        try:
+            for line in (proc / "status").read_text().splitlines():
+                if line.startswith("VmRSS:"):
+                    total_kib += int(line.split()[1])
+            for task in (proc / "task").iterdir():  # children of every thread
+                pending.extend(int(c) for c in (task / "children").read_text().split())
+        except (OSError, ValueError):  # it ended meanwhile
+            continue
+    return total_kib / 1024
+
+
+class PeakTreeRss(threading.Thread):
+    """Samples :func:`tree_rss_mib` of one process until it is stopped; keeps the peak."""
+
+    def __init__(self, pid: int, every: float = 0.1) -> None:
+        super().__init__(daemon=True)
+        self.pid, self.every, self.peak = pid, every, 0.0
+        self.done = threading.Event()
+
+    def run(self) -> None:
+        while not self.done.is_set():
+            self.peak = max(self.peak, tree_rss_mib(self.pid))
+            self.done.wait(self.every)
+
+
 def timed_run(source: Path, engine: str, folder: Path) -> tuple[float, float]:
     """One cold run: (seconds, peak RSS in MiB of the process tree)."""
     warehouse = folder / f"wh_{engine}"
@@ -126,13 +163,17 @@ def timed_run(source: Path, engine: str, folder: Path) -> tuple[float, float]:
     with log.open("w") as out:
         process = subprocess.Popen(command, cwd=folder, env=env, stdout=out,
                                    stderr=subprocess.STDOUT)
+        sampler = PeakTreeRss(process.pid)
+        if Path("/proc/self/task").is_dir():
+            sampler.start()
         _, status, usage = os.wait4(process.pid, 0)  # this run's own resource usage
+        sampler.done.set()
     elapsed = time.perf_counter() - start
     process.returncode = os.waitstatus_to_exitcode(status)
     if process.returncode != 0:
         sys.exit(f"{' '.join(command)} failed:\n{log.read_text()}")
-    # the child's peak, or of a child it reaped (the JVM, Sail's server), if larger
-    return elapsed, usage.ru_maxrss / 1024
+    # without /proc: the child's peak, or of a child it reaped (Sail's server), if larger
+    return elapsed, max(sampler.peak, usage.ru_maxrss / 1024)
 
 
 def main() -> None:
