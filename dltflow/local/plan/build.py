@@ -29,6 +29,8 @@ if TYPE_CHECKING:
     from pyspark.sql import DataFrame, SparkSession
     from pyspark.sql.types import StructType
 
+    from dltflow.graph.elements import ExpectationSpec
+
 __all__ = ["ExecutionPlan", "PlanStep", "PlannedFlow", "build_plan"]
 
 StepMode = Literal["view", "batch", "streaming"]
@@ -227,12 +229,19 @@ class _Analyzer:
         return step
 
     def _analyse_step(self, dataset: Dataset) -> PlanStep:
-        planned, frames, upstreams = [], [], set()
+        planned, upstreams = [], set()
+        frames: list[DataFrame | None] = []
+        schemas: list[StructType | None] = []
+        checked = False  # the expectations were analysed with the first frame
         for flow in self.flows.get(dataset.name, []):
             reads: set[str] = set()
             self._reads.append(reads)
             try:
                 df = self._call(dataset, flow)
+                first = df is not None and not any(f is not None for f in frames)
+                schema, checked_here = self._frame_schema(
+                    dataset, flow, df, dataset.expectations if first else ())
+                checked = checked or checked_here
             finally:
                 self._reads.pop()
                 # what it read before failing, so a broken pipeline's graph has its edges
@@ -242,18 +251,44 @@ class _Analyzer:
                                          external_inputs(df, ignore=self.empty_dir),
                                          stateful_operator(df)))
             frames.append(df)
+            schemas.append(schema)
         mode = _mode(dataset, planned)
-        check_constraints(dataset, next((f for f in frames if f is not None), None))
-        schema = self._schema(dataset, planned, frames)
+        if not checked:
+            check_constraints(dataset, next((f for f in frames if f is not None), None))
+        schema = self._schema(dataset, schemas)
         return PlanStep(dataset, tuple(planned), schema, mode, tuple(sorted(upstreams)))
+
+    @staticmethod
+    def _frame_schema(dataset: Dataset, flow: PlannedFlow, df: DataFrame | None,
+                      checks: Sequence[ExpectationSpec]) -> tuple[StructType | None, bool]:
+        """The schema of a flow's frame, and whether ``checks`` were analysed with it.
+
+        Spark Connect analyses lazily (a bad column surfaces at ``.schema``) and each
+        analysis is a round trip, so the frame with its expectations' verdicts appended
+        is analysed once: its leading columns are the frame's. Should that fail, the
+        frame alone is analysed (its own error fails the dataset) and the expectations
+        are left to :func:`check_constraints`, which names each one that is wrong.
+        """
+        if df is None:
+            return None, False
+        if checks:
+            from pyspark.sql import functions as F
+            from pyspark.sql.types import StructType
+
+            from dltflow.graph.expectations import passes
+
+            try:
+                both = df.select(F.col("*"), *(passes(spec) for spec in checks)).schema
+                return StructType(both.fields[:len(both.fields) - len(checks)]), True
+            except Exception:  # noqa: BLE001, S110 - the query or a constraint: found out below
+                pass
+        try:
+            return df.schema, False
+        except Exception as err:
+            raise DatasetFailed(dataset.name, flow.function_name, err) from err
 
     def _call(self, dataset: Dataset, flow: PlannedFlow) -> DataFrame | None:
         df = call_user_code(dataset.name, flow.function_name, lambda: flow.analyse(self))
-        if df is not None and is_dataframe(df):
-            try:  # Spark Connect analyses lazily: a bad column surfaces at .schema
-                _ = df.schema
-            except Exception as err:
-                raise DatasetFailed(dataset.name, flow.function_name, err) from err
         if df is not None and not is_dataframe(df):
             where = _location(dataset)
             raise ConfigError(f"dataset {dataset.name}" + (f" ({where})" if where else "")
@@ -262,16 +297,15 @@ class _Analyzer:
                                    "`return spark.read.table(...)`.")
         return df
 
-    def _schema(self, dataset: Dataset, flows: Sequence[PlannedFlow],
-                frames: Sequence[DataFrame | None]) -> StructType:
+    def _schema(self, dataset: Dataset, found: Sequence[StructType | None]) -> StructType:
         if isinstance(dataset, Table) and dataset.schema is not None:
             if isinstance(dataset.schema, str):
                 declared: StructType = self.spark.createDataFrame([], dataset.schema).schema
                 return declared
             return dataset.schema  # type: ignore[no-any-return]
-        for frame in frames:
-            if frame is not None:
-                return frame.schema
+        for schema in found:
+            if schema is not None:
+                return schema
         stored = self.stored_schema(dataset.name)
         if stored is not None:
             return stored  # type: ignore[no-any-return]

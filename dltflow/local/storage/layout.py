@@ -33,7 +33,7 @@ from dltflow.configfile import check_path_text
 from dltflow.exceptions import InvalidNameError, UnsafePathError
 from dltflow.graph.names import validate_name, validate_name_part
 from dltflow.local.engines.capabilities import FORMATS
-from dltflow.local.storage.safepath import inside
+from dltflow.local.storage.safepath import child, inside
 
 if TYPE_CHECKING:
     from pyspark.sql import DataFrame, SparkSession
@@ -89,7 +89,7 @@ class TableLayout:
 
     def table_dir(self, name: str) -> Path:
         """The folder holding every version and checkpoint of ``name``."""
-        return self._inside(self.folder / validate_name(name), "write")
+        return child(self.root, self.folder, validate_name(name), action="write")
 
     def _inside(self, path: Path, action: str) -> Path:
         return inside(self.root, path, action=action)
