@@ -251,13 +251,16 @@ class EventLog:
         self.run_id = run_id
         self.pipeline = pipeline
         self._sequence = 0
+        self._folder_made = False
 
     def append(self, event: Event) -> dict[str, Any]:
         """Write ``event`` as one JSON line, flushed at once so a crash keeps it."""
         self._sequence += 1
         record = to_record(event, run_id=self.run_id, pipeline=self.pipeline,
                            sequence=self._sequence)
-        self.folder.mkdir(parents=True, exist_ok=True)
+        if not self._folder_made:  # once: a run of hundreds of tables appends thousands
+            self.folder.mkdir(parents=True, exist_ok=True)
+            self._folder_made = True
         with self.path.open("a", encoding="utf-8") as handle:
             handle.write(json.dumps(record, default=str) + "\n")
         return record
