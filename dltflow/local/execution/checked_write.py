@@ -175,9 +175,9 @@ def _staged_write(df: DataFrame, dataset: str, specs: Sequence[ExpectationSpec],
         except ExpectationFailed:
             counts.add(0, 0, metrics)  # counted, but nothing of this write is kept
             raise
-        if into is not None and rows and _adopt(df, into, folder, files, set(kept_parts)):
-            pass  # the kept rows' files are the version now
-        elif write is not None:
+        adopted = into is not None and rows > 0 and _adopt(df, into, folder, files,
+                                                           set(kept_parts))
+        if not adopted and write is not None:
             write(_read_partitions(df, folder, names, kept_parts))
         counts.add(rows, total - rows, metrics)
     finally:
