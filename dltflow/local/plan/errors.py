@@ -22,16 +22,15 @@ __all__ = ["check_constraints", "combined"]
 
 
 def check_constraints(dataset: Dataset, frame: DataFrame | None) -> None:
-    """Raise a :class:`ConfigError` naming each expectation ``frame`` cannot evaluate."""
+    """Raise a :class:`ConfigError` naming each expectation ``frame`` cannot evaluate.
+
+    Each expectation is analysed on its own: the planner calls this only after the
+    frame analysed with all of them at once failed (``_Analyzer._frame_schema``).
+    """
     from dltflow.graph.expectations import passes
 
     if frame is None or not dataset.expectations:
         return
-    try:  # one analysis for all of them; only a failure looks at each on its own
-        _ = frame.select(*(passes(s) for s in dataset.expectations)).schema
-        return
-    except Exception:  # noqa: BLE001, S110 - found out below, expectation by expectation
-        pass
     problems = []
     for spec in dataset.expectations:
         try:
