@@ -25,7 +25,9 @@ if TYPE_CHECKING:
 
 LOCAL_CONF = {
     "spark.sql.shuffle.partitions": "4",
-    "spark.default.parallelism": "4",
+    # a small table is one task downstream, however many files it has (a task costs
+    # milliseconds locally); inputs above the split size are still split
+    "spark.sql.files.minPartitionNum": "1",
     "spark.ui.enabled": "false",
     "spark.ui.showConsoleProgress": "false",
     "spark.sql.session.timeZone": "UTC",

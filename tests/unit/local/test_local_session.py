@@ -1,0 +1,34 @@
+"""The local session is tuned for small data: a dataset of a few small files is one task."""
+
+from __future__ import annotations
+
+import pytest
+
+from dltflow.local.engines.capabilities import jvm_handles
+
+
+def test_a_folder_of_small_parquet_files_is_read_as_one_partition(spark, tmp_path):
+    """Each task of a local job costs milliseconds; a small table read as one partition
+    costs one task per dataset downstream, not one per file upstream."""
+    if jvm_handles(spark) is None:
+        pytest.skip("a setting of the local JVM session")
+    folder = str(tmp_path / "small")
+    spark.range(1000).repartition(4).write.parquet(folder)
+    read = spark.read.parquet(folder)
+    assert len(list((tmp_path / "small").glob("*.parquet"))) == 4
+    assert read.rdd.getNumPartitions() == 1
+    assert read.count() == 1000
+
+
+def test_a_large_input_is_still_split(spark, tmp_path):
+    """Only small inputs are packed together: a file above the split size is read in
+    several partitions."""
+    if jvm_handles(spark) is None:
+        pytest.skip("a setting of the local JVM session")
+    folder = str(tmp_path / "large")
+    spark.range(200_000).coalesce(1).write.parquet(folder)
+    spark.conf.set("spark.sql.files.maxPartitionBytes", "64k")
+    try:
+        assert spark.read.parquet(folder).rdd.getNumPartitions() > 1
+    finally:
+        spark.conf.unset("spark.sql.files.maxPartitionBytes")
