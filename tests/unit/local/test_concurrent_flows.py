@@ -1,7 +1,7 @@
-"""Independent batch datasets run at once where the engine allows (Sail), with the
-events, figures and failures of a run one dataset at a time. Here the suite's JVM
-session is told it may run four at once (``assuming``), so the scheduler itself is
-what runs."""
+"""Independent batch datasets run at once where the engine allows (local JVM Spark and
+Sail), with the events, figures and failures of a run one dataset at a time. The
+suite's session is told how many may run at once (``assuming``), so each test says
+which path it takes; the scheduler itself is what runs."""
 
 from __future__ import annotations
 
@@ -86,8 +86,9 @@ def test_events_figures_and_failures_are_those_of_one_at_a_time(spark: SparkSess
                                                                 tmp_path: Path) -> None:
     alone: list[Any] = []
     at_once: list[Any] = []
-    sequential = run(_tree(spark), spark=spark, warehouse=tmp_path / "alone",
-                     on_event=alone.append)
+    with assuming(spark, concurrent_flows=1):
+        sequential = run(_tree(spark), spark=spark, warehouse=tmp_path / "alone",
+                         on_event=alone.append)
     with assuming(spark, concurrent_flows=4):
         concurrent = run(_tree(spark), spark=spark, warehouse=tmp_path / "at_once",
                          on_event=at_once.append)
@@ -123,3 +124,13 @@ def test_a_flow_with_its_own_spark_conf_runs_alone(spark: SparkSession,
         result = run(pipeline, spark=spark, warehouse=tmp_path)
     assert result.status == "COMPLETED", result.error
     assert seen == [default] * 3
+
+
+def test_local_engines_run_several_datasets_at_once(spark: SparkSession) -> None:
+    """Local JVM Spark and Sail overlap one dataset's driver work with another's job;
+    another Spark Connect server runs one at a time."""
+    from dltflow.local.engines.capabilities import CONCURRENT_FLOWS, capabilities
+
+    record = capabilities(spark)
+    assert record.concurrent_flows == (1 if record.engine == "connect" else CONCURRENT_FLOWS)
+    assert CONCURRENT_FLOWS > 1
