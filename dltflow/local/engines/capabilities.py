@@ -73,8 +73,8 @@ class Capabilities:
         default_streaming: how streaming flows run unless ``--streaming`` says otherwise.
         concurrent_flows: how many independent batch datasets may run at once. Sail's
             server runs several statements of one session together, so a client
-            waiting on one round trip is not the whole run; local JVM Spark runs the
-            jobs of several threads together, so one dataset's driver work (planning,
+            waiting on one round trip is not the whole run; a classic (py4j) session
+            runs the jobs of several threads together, so one dataset's driver work (planning,
             the commit, the catalog) overlaps another's task. Another Connect server
             keeps one: what it does with a session's parallel statements is unknown.
     """
