@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING
 
 from dltflow.exceptions import ConfigError, SparkStartFailed
 from dltflow.local.engines.capabilities import mark_engine
+from dltflow.local.engines.local_files import use_nio_local_files
 
 if TYPE_CHECKING:
     from pyspark.sql import SparkSession
@@ -116,12 +117,15 @@ def _session(remote: str | None, engine: str | None, app_name: str,
     if catalog_dir is not None:
         builder = builder.config("spark.sql.warehouse.dir", os.path.abspath(catalog_dir))
     if log_file is None:
-        return builder.getOrCreate()
-    with _process_output_to(Path(log_file)):
-        try:
-            return builder.getOrCreate()
-        except Exception as err:
-            raise SparkStartFailed(str(log_file), _tail(Path(log_file))) from err
+        session = builder.getOrCreate()
+    else:
+        with _process_output_to(Path(log_file)):
+            try:
+                session = builder.getOrCreate()
+            except Exception as err:
+                raise SparkStartFailed(str(log_file), _tail(Path(log_file))) from err
+    use_nio_local_files(session)
+    return session
 
 
 # pyspark (4.x) logs every analysis error it raises, with the whole Java stack trace

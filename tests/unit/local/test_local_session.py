@@ -38,3 +38,36 @@ def test_a_large_input_is_still_split(local_spark, tmp_path):
         assert spark.read.parquet(folder).rdd.getNumPartitions() > 1
     finally:
         spark.conf.unset("spark.sql.files.maxPartitionBytes")
+
+
+def _file_system(spark, folder):
+    jvm = spark._jvm
+    return jvm.org.apache.hadoop.fs.Path(str(folder)).getFileSystem(
+        spark._jsc.hadoopConfiguration())
+
+
+def test_local_files_are_written_without_a_chmod_process(local_spark, tmp_path):
+    """Without Hadoop's native library every folder and file a write creates would start
+    a `chmod` process (about nine per table); the session's file system sets modes in
+    the JVM, with Hadoop's checksums as before, and the same modes Hadoop's gives."""
+    from dltflow.local.engines.local_files import CLASS_NAME
+
+    raw = _file_system(local_spark, tmp_path).getRaw()
+    assert raw.getClass().getName() == f"{CLASS_NAME}$Raw"
+    local_spark.range(10).write.parquet(str(tmp_path / "t"))
+    modes = {path.name: path.stat().st_mode & 0o7777 for path in (tmp_path / "t").iterdir()}
+    assert (tmp_path / "t").stat().st_mode & 0o7777 == 0o755
+    assert set(modes.values()) == {0o644}
+    assert "_SUCCESS" in modes and any(n.endswith(".parquet.crc") for n in modes)
+
+
+def test_the_session_file_system_sets_exactly_the_mode_asked(local_spark, tmp_path):
+    """Modes are set bit for bit, sticky bit included (which only `chmod` can set)."""
+    jvm = local_spark._jvm
+    fs = _file_system(local_spark, tmp_path)
+    for mode in (0o700, 0o640, 0o751, 0o1777):
+        target = tmp_path / f"m{mode:o}"
+        target.mkdir()
+        fs.setPermission(jvm.org.apache.hadoop.fs.Path(str(target)),
+                         jvm.org.apache.hadoop.fs.permission.FsPermission(mode))
+        assert target.stat().st_mode & 0o7777 == mode
