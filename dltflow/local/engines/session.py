@@ -35,6 +35,12 @@ LOCAL_CONF = {
     "spark.driver.memory": "2g",
     "spark.sql.sources.partitionOverwriteMode": "dynamic",
     "spark.sql.streaming.forceDeleteTempCheckpointLocation": "true",
+    # No whole-stage code generation: compiling each query's generated Java (Janino)
+    # costs milliseconds, more than running a small table, and no two datasets' code is
+    # the same. Spark still compiles expressions (falling back to interpreting them),
+    # just not one class per stage. A run over millions of rows turns it back on with
+    # --configuration spark.sql.codegen.wholeStage=true.
+    "spark.sql.codegen.wholeStage": "false",
 }
 
 

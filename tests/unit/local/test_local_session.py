@@ -71,3 +71,35 @@ def test_the_session_file_system_sets_exactly_the_mode_asked(local_spark, tmp_pa
         fs.setPermission(jvm.org.apache.hadoop.fs.Path(str(target)),
                          jvm.org.apache.hadoop.fs.permission.FsPermission(mode))
         assert target.stat().st_mode & 0o7777 == mode
+
+
+def _compiled(df):
+    """Whether the physical plan has a whole-stage code generation stage (``*(1)``)."""
+    return "*(" in df._jdf.queryExecution().executedPlan().toString()
+
+
+def test_no_stage_is_compiled_unless_a_run_asks_for_it(local_spark):
+    """Compiling each dataset's whole-stage code costs more than running a small table; a
+    run with millions of rows sets Spark's default back (as --configuration does), and
+    gets the same rows."""
+    from chispa import assert_df_equality
+
+    spark = local_spark
+
+    def query():  # a new frame each time: a frame keeps the plan it was first given
+        return spark.range(2000).where("id % 7 <> 0").selectExpr("id % 10 AS k", "id * 3 AS v")
+
+    assert not _compiled(query())
+    interpreted = query().groupBy("k").sum("v").collect()
+    compiled_conf = {"spark.sql.codegen.wholeStage": "true"}
+    previous = {key: spark.conf.get(key) for key in compiled_conf}
+    for key, value in compiled_conf.items():
+        spark.conf.set(key, value)
+    try:
+        assert _compiled(query())
+        compiled = query().groupBy("k").sum("v").collect()
+    finally:
+        for key, value in previous.items():
+            spark.conf.set(key, value)
+    assert_df_equality(spark.createDataFrame(interpreted), spark.createDataFrame(compiled),
+                       ignore_row_order=True)
