@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING
 
 from dltflow.exceptions import ConfigError, SparkStartFailed
 from dltflow.local.engines.capabilities import mark_engine
+from dltflow.local.engines.hadoop_conf import drop_property_sources
 from dltflow.local.engines.local_files import use_nio_local_files
 
 if TYPE_CHECKING:
@@ -131,6 +132,7 @@ def _session(remote: str | None, engine: str | None, app_name: str,
             except Exception as err:
                 raise SparkStartFailed(str(log_file), _tail(Path(log_file))) from err
     use_nio_local_files(session)
+    drop_property_sources(session)
     return session
 
 

@@ -103,3 +103,15 @@ def test_no_stage_is_compiled_unless_a_run_asks_for_it(local_spark):
             spark.conf.set(key, value)
     assert_df_equality(spark.createDataFrame(interpreted), spark.createDataFrame(compiled),
                        ignore_row_order=True)
+
+
+def test_jobs_carry_the_hadoop_configuration_without_the_source_of_each_key(local_spark,
+                                                                           tmp_path):
+    """Every job ships the session's Hadoop configuration, each key with its sources
+    gzip-compressed; the session's keys keep their values and lose only the sources."""
+    conf = local_spark._jsc.hadoopConfiguration()
+    assert conf.getPropertySources("fs.permissions.umask-mode") is None
+    assert conf.get("fs.permissions.umask-mode") == "022"
+    local_spark.range(10).write.parquet(str(tmp_path / "t"))
+    assert local_spark.read.parquet(str(tmp_path / "t")).count() == 10
+    assert conf.getPropertySources("fs.permissions.umask-mode") is None  # jobs kept it so
